@@ -1,0 +1,118 @@
+"""Enumerations stored in the CRM database.
+
+Values are the strings written to the database (lowercase, stable): renaming a member is
+free, changing a value needs a migration.
+"""
+
+# (str, Enum) rather than StrEnum: str() of a member stays "Role.ADMIN" in logs and reprs.
+# ruff: noqa: UP042
+from __future__ import annotations
+
+import enum
+
+
+class CallDirection(str, enum.Enum):
+    """Which way a call goes, as the CTI tracker classifies it."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    INTERNAL = "internal"
+    UNKNOWN = "unknown"
+
+
+class Role(str, enum.Enum):
+    """What a console user may do; wider roles include the narrower ones."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Sex(str, enum.Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class PreferredLanguage(str, enum.Enum):
+    """Prompt language of a patient; same values as ``cti.settings.Language``."""
+
+    MANDARIN = "zh"
+    ENGLISH = "en"
+
+
+class AppointmentStatus(str, enum.Enum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class BookingChannel(str, enum.Enum):
+    """Who or what booked (or cancelled) an appointment."""
+
+    IVR = "ivr"
+    AGENT = "agent"
+    DIALER = "dialer"
+    IMPORT = "import"
+
+
+class WaitlistStatus(str, enum.Enum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # a slot offer is in flight (the dialer is calling)
+    BOOKED = "booked"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class OfferOutcome(str, enum.Enum):
+    """What happened when a freed slot was offered to a waitlisted patient."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+
+
+class ComplaintCategory(str, enum.Enum):
+    SERVICE = "service"
+    WAITING_TIME = "waiting_time"
+    STAFF_ATTITUDE = "staff_attitude"
+    MEDICAL_CARE = "medical_care"
+    BILLING = "billing"
+    FACILITIES = "facilities"
+    OTHER = "other"
+
+
+class ComplaintStatus(str, enum.Enum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+
+
+#: Statuses a caller would call "still open".
+OPEN_COMPLAINT_STATUSES = frozenset(
+    {ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESPONDED}
+)
+
+
+class AuditAction(str, enum.Enum):
+    VIEW = "view"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    PLAY = "play"
+    EXPORT = "export"
+    LOGIN = "login"
+
+
+class AuditEntity(str, enum.Enum):
+    PATIENT = "patient"
+    APPOINTMENT = "appointment"
+    RECORDING = "recording"
+    COMPLAINT = "complaint"
+    CALL = "call"
+    USER = "user"

@@ -1,0 +1,188 @@
+"""Calls and call legs as the CTI tracker snapshots them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from crm_store.enums import CallDirection
+from crm_store.errors import InvalidRecord
+from crm_store.models import Call, CallLeg
+
+
+@dataclass(frozen=True)
+class CallLegSnapshot:
+    """One channel of a call (contract with the CTI tracker)."""
+
+    uniqueid: str
+    channel: str
+    created_at: dt.datetime
+    answered_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    hangup_cause: int | None
+
+
+@dataclass(frozen=True)
+class CallSnapshot:
+    """A call as the tracker last saw it (contract with the CTI tracker)."""
+
+    linkedid: str
+    direction: CallDirection
+    caller_number_raw: str | None
+    caller_number_e164: str | None
+    caller_name: str | None
+    patient_id: int | None
+    arrived_at: dt.datetime
+    answered_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    hangup_cause: int | None
+    hangup_cause_text: str | None
+    legs: tuple[CallLegSnapshot, ...]
+
+
+class CallRepository:
+    """Persists tracker snapshots; idempotent, later snapshots overwrite earlier ones."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, snapshot: CallSnapshot) -> None:
+        """Upsert the call by linkedid and its legs by uniqueid (one statement each,
+        ``INSERT .. ON CONFLICT DO UPDATE`` on both engines, so concurrent savers of the
+        same call cannot collide). Legs absent from the snapshot are kept."""
+        insert = _insert_for(self.session)
+        values = {
+            "linkedid": snapshot.linkedid,
+            "direction": snapshot.direction,
+            "caller_number_raw": storable_text(snapshot.caller_number_raw),
+            "caller_number_e164": snapshot.caller_number_e164,
+            "caller_name": storable_text(snapshot.caller_name),
+            "patient_id": snapshot.patient_id,
+            "arrived_at": snapshot.arrived_at,
+            "answered_at": snapshot.answered_at,
+            "ended_at": snapshot.ended_at,
+            "hangup_cause": snapshot.hangup_cause,
+            "hangup_cause_text": snapshot.hangup_cause_text,
+        }
+        call_stmt = insert(Call).values(**values)
+        call_stmt = call_stmt.on_conflict_do_update(
+            index_elements=[Call.linkedid],
+            set_={key: call_stmt.excluded[key] for key in values if key != "linkedid"},
+        ).returning(Call.id)
+        try:
+            with self.session.begin_nested():
+                call_id = self.session.execute(call_stmt).scalar_one()
+                if snapshot.legs:
+                    leg_stmt = insert(CallLeg)
+                    leg_stmt = leg_stmt.on_conflict_do_update(
+                        index_elements=[CallLeg.uniqueid],
+                        set_={
+                            key: leg_stmt.excluded[key]
+                            for key in (
+                                "call_id",
+                                "channel",
+                                "created_at",
+                                "answered_at",
+                                "ended_at",
+                                "hangup_cause",
+                            )
+                        },
+                    )
+                    self.session.execute(
+                        leg_stmt,
+                        [
+                            {
+                                "call_id": call_id,
+                                "uniqueid": leg.uniqueid,
+                                "channel": storable_text(leg.channel),
+                                "created_at": leg.created_at,
+                                "answered_at": leg.answered_at,
+                                "ended_at": leg.ended_at,
+                                "hangup_cause": leg.hangup_cause,
+                            }
+                            for leg in snapshot.legs
+                        ],
+                    )
+        except IntegrityError as exc:
+            raise InvalidRecord(
+                "call", "refers to a patient that does not exist (patient_id)"
+            ) from exc
+        # The ORM identity map may hold a stale copy of this call; drop it.
+        self.session.expire_all()
+
+    def get(self, linkedid: str) -> CallSnapshot | None:
+        """The stored snapshot of a call, or None."""
+        call = self.session.scalar(
+            select(Call).options(selectinload(Call.legs)).where(Call.linkedid == linkedid)
+        )
+        return None if call is None else _snapshot(call)
+
+    def open_calls(self) -> list[CallSnapshot]:
+        """Calls not ended yet (e.g. to reconcile with Asterisk after a restart),
+        oldest first."""
+        calls = self.session.scalars(
+            select(Call)
+            .options(selectinload(Call.legs))
+            .where(Call.ended_at.is_(None))
+            .order_by(Call.arrived_at, Call.id)
+        )
+        return [_snapshot(call) for call in calls]
+
+    def recent_for_patient(self, patient_id: int, *, limit: int = 20) -> list[CallSnapshot]:
+        """A patient's latest calls, newest first."""
+        calls = self.session.scalars(
+            select(Call)
+            .options(selectinload(Call.legs))
+            .where(Call.patient_id == patient_id)
+            .order_by(Call.arrived_at.desc())
+            .limit(limit)
+        )
+        return [_snapshot(call) for call in calls]
+
+
+def storable_text(value: str | None) -> str | None:
+    """Caller-controlled text as the database can hold it: PostgreSQL refuses NUL
+    characters in text, so NUL is written as the four characters ``\\x00`` (on both
+    engines, so the two agree); everything else is kept exactly."""
+    if value is None or "\x00" not in value:
+        return value
+    return value.replace("\x00", "\\x00")
+
+
+def _insert_for(session: Session):  # type: ignore[no-untyped-def]
+    """The dialect's INSERT with ON CONFLICT support."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
+
+
+def _snapshot(call: Call) -> CallSnapshot:
+    return CallSnapshot(
+        linkedid=call.linkedid,
+        direction=call.direction,
+        caller_number_raw=call.caller_number_raw,
+        caller_number_e164=call.caller_number_e164,
+        caller_name=call.caller_name,
+        patient_id=call.patient_id,
+        arrived_at=call.arrived_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        hangup_cause=call.hangup_cause,
+        hangup_cause_text=call.hangup_cause_text,
+        legs=tuple(
+            CallLegSnapshot(
+                uniqueid=leg.uniqueid,
+                channel=leg.channel,
+                created_at=leg.created_at,
+                answered_at=leg.answered_at,
+                ended_at=leg.ended_at,
+                hangup_cause=leg.hangup_cause,
+            )
+            for leg in sorted(call.legs, key=lambda leg: (leg.created_at, leg.id))
+        ),
+    )

@@ -1,0 +1,108 @@
+"""IVR sessions and their turns: what was asked, what was heard, what was done."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crm_store.enums import PreferredLanguage
+from crm_store.models import Call, IvrSession, IvrTurn, utcnow
+from crm_store.repositories.calls import storable_text
+
+
+class IvrRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def start_session(
+        self,
+        *,
+        linkedid: str,
+        flow: str,
+        language: PreferredLanguage,
+        patient_id: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Open an IVR session for a call (linked to the stored call when there is one);
+        returns its id."""
+        call_id = self.session.scalar(select(Call.id).where(Call.linkedid == linkedid))
+        ivr = IvrSession(
+            call_id=call_id,
+            linkedid=linkedid,
+            flow=flow,
+            language=language,
+            patient_id=patient_id,
+            started_at=now or utcnow(),
+        )
+        self.session.add(ivr)
+        self.session.flush()
+        return ivr.id
+
+    def add_turn(
+        self,
+        session_id: int,
+        *,
+        step: str,
+        prompt: str | None = None,
+        heard: str | None = None,
+        dtmf: str | None = None,
+        confidence: float | None = None,
+        chosen_action: str | None = None,
+        duration_ms: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Append a turn (numbered 1, 2, ... within the session); returns its number."""
+        seq = (
+            self.session.scalar(
+                select(func.max(IvrTurn.seq)).where(IvrTurn.session_id == session_id)
+            )
+            or 0
+        ) + 1
+        self.session.add(
+            IvrTurn(
+                session_id=session_id,
+                seq=seq,
+                step=step,
+                prompt=prompt,
+                heard=storable_text(heard),
+                dtmf=dtmf,
+                confidence=confidence,
+                chosen_action=chosen_action,
+                duration_ms=duration_ms,
+                started_at=now or utcnow(),
+            )
+        )
+        self.session.flush()
+        return seq
+
+    def end_session(
+        self,
+        session_id: int,
+        *,
+        outcome: str,
+        identity_verified: bool | None = None,
+        patient_id: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> None:
+        """Close a session with its outcome (e.g. booked, to_agent, hangup)."""
+        values: dict[str, object] = {"ended_at": now or utcnow(), "outcome": outcome}
+        if identity_verified is not None:
+            values["identity_verified"] = identity_verified
+        if patient_id is not None:
+            values["patient_id"] = patient_id
+        self.session.execute(
+            update(IvrSession)
+            .where(IvrSession.id == session_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def turns(self, session_id: int) -> list[IvrTurn]:
+        """The session's turns in order (ORM rows, read-only use)."""
+        return list(
+            self.session.scalars(
+                select(IvrTurn).where(IvrTurn.session_id == session_id).order_by(IvrTurn.seq)
+            )
+        )

@@ -1,0 +1,387 @@
+"""The AMI link: panoramisk underneath, with what a service needs on top.
+
+- Reconnects with capped exponential backoff (panoramisk retries at a fixed interval).
+- Every event is published on the bus as ``ami.<EventName>`` with an :class:`AmiEvent`;
+  the socket reader only wraps and enqueues, subscribers run in their own tasks.
+- Actions are never silently re-sent after a reconnect (panoramisk would replay them,
+  which for an Originate means dialling a patient twice); instead they fail with
+  :class:`AmiDisconnected` and the caller decides.
+- Header values are checked before sending: a CR or LF in a caller-controlled string
+  would otherwise become a new AMI header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
+
+from cti.bus import EventBus
+from cti.errors import (
+    AmiActionFailed,
+    AmiDisconnected,
+    AmiNotConnected,
+    AmiTimeout,
+    UnsafeAmiValue,
+)
+
+log = logging.getLogger(__name__)
+
+ActionValue = str | int | Sequence[str]
+LoginHook = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AmiEvent:
+    """One event from Asterisk. ``fields`` is case-insensitive, as AMI headers are."""
+
+    name: str
+    fields: Mapping[str, Any]
+    received_at: float
+
+    def get(self, key: str, default: str = "") -> str:
+        value = self.fields.get(key)
+        if value is None:
+            return default
+        if isinstance(value, list):  # repeated header: keep the last, as Asterisk means it
+            return str(value[-1])
+        return str(value)
+
+    @property
+    def timestamp(self) -> float:
+        """When Asterisk says it happened (manager.conf ``timestampevents``), else receipt."""
+        raw = self.fields.get("Timestamp")
+        if raw:
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                pass
+        return self.received_at
+
+
+class LinkState(str, enum.Enum):
+    STOPPED = "stopped"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"  # logged in
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with full jitter (pure; the clock is the caller's)."""
+
+    initial_s: float
+    max_s: float
+    attempt: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def next_delay(self) -> float:
+        ceiling = min(self.max_s, self.initial_s * (2**self.attempt))
+        self.attempt += 1
+        return max(self.initial_s / 2, self.rng.uniform(0, ceiling))
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+def check_action_values(action: Mapping[str, ActionValue]) -> None:
+    """Refuse header names or values that would break out of their AMI header line."""
+    for key, value in action.items():
+        values = [value] if isinstance(value, (str, int)) else list(value)
+        for item in [key, *map(str, values)]:
+            if "\r" in item or "\n" in item or "\x00" in item:
+                raise UnsafeAmiValue(
+                    f"AMI action {action.get('Action', '?')}: header {key!r} carries a line "
+                    "break or NUL; refusing to send it (caller-controlled text must be cleaned "
+                    "before it reaches an action)"
+                )
+        if not key or ":" in key:
+            raise UnsafeAmiValue(f"AMI header name {key!r} is not valid")
+
+
+_FRAME_END = "\r\n\r\n"
+_NUMBER_FIELDS = ("CallerIDNum", "ConnectedLineNum")
+
+
+def repair_number_injection(lines: list[str]) -> tuple[list[str], bool]:
+    """Re-join header lines that a line break inside a caller number split apart.
+
+    Asterisk escapes control characters in caller *names* in AMI events, but not in
+    caller *numbers*. Every channel snapshot writes ``<p>CallerIDNum`` immediately
+    followed by ``<p>CallerIDName`` (and ``ConnectedLineNum``/``ConnectedLineName``), so
+    any line between the two is part of the number, not a header: fold it back in.
+    Returns the lines and whether anything was repaired.
+    """
+    out: list[str] = []
+    repaired = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        key = line.partition(": ")[0]
+        field_name = next((f for f in _NUMBER_FIELDS if key.endswith(f)), None)
+        if field_name is not None:
+            partner = key[: -len(field_name)] + field_name[:-3] + "Name"
+            j = i + 1
+            while j < len(lines) and lines[j].partition(": ")[0] != partner:
+                j += 1
+            if j < len(lines) and j > i + 1:
+                out.append("\r\n".join(lines[i:j]))
+                repaired = True
+                i = j
+                continue
+        out.append(line)
+        i += 1
+    return out, repaired
+
+
+def parse_frame(frame: str) -> Message | None:
+    """One AMI message from its text (without the blank line that ends it), or None
+    when it is neither an event nor a response."""
+    lines, repaired = repair_number_injection(frame.strip("\r\n").split("\r\n"))
+    headers: dict[str, str | list[str]] = {}
+    body: list[str] = []
+    for line in lines:
+        key, sep, value = line.partition(": ")
+        if not sep:
+            body.append(line)  # a "Response: Follows" body (e.g. a CLI command's output)
+            continue
+        if key in headers:
+            previous = headers[key]
+            headers[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            headers[key] = value
+    if "Event" not in headers and "Response" not in headers:
+        return None
+    for key in ("Event", "Response", "ActionID", "Uniqueid", "Linkedid"):
+        if isinstance(headers.get(key), list):
+            # Asterisk never repeats these; a repeat means injected text we could not fold.
+            raise ValueError(f"AMI message repeats its {key} header")
+    if repaired:
+        log.warning("AMI %s carried a line break in a caller number; folded back", headers.get("Event"))
+    return Message(headers, "\n".join(body))
+
+
+class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
+    """panoramisk's protocol with a framing and parsing that a bad frame cannot kill:
+    one malformed or hostile message is logged and skipped, the link stays up."""
+
+    _pending = ""
+
+    def data_received(self, data: bytes) -> None:
+        text = data.decode(getattr(self, "encoding", "utf-8"), "replace")
+        if self.version is None and text.startswith("Asterisk Call Manager/"):
+            banner, _, text = text.partition("\r\n")
+            self.version = banner.partition("/")[2].strip()
+        self._pending += text
+        *frames, self._pending = self._pending.split(_FRAME_END)
+        for frame in frames:
+            if not frame.strip():
+                continue
+            try:
+                message = parse_frame(frame)
+                if message is not None:
+                    self.handle_message(message)
+            except Exception as exc:
+                self.log.error("AMI message skipped (%s): %d bytes", exc, len(frame))
+
+
+class _BackoffManager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager with backoff, explicit login outcome, and no action replay."""
+
+    def __init__(self, client: AmiClient, **config: Any) -> None:
+        self._client = client
+        super().__init__(**config)
+
+    # panoramisk reads this attribute for each retry; make every read the next backoff.
+    @property  # type: ignore[override]
+    def reconnect_timeout(self) -> float:
+        if self._client._closing:
+            return 3600.0  # never: close() cancels the loop's pending reconnect anyway
+        delay = self._client.backoff.next_delay()
+        log.info("AMI reconnect in %.2f s", delay)
+        return delay
+
+    @reconnect_timeout.setter
+    def reconnect_timeout(self, _value: float) -> None:
+        pass
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        if self._client._closing:
+            return None
+        self._client._set_state(LinkState.CONNECTING)
+        return super().connect(*args, **kwargs)
+
+    def login(self, future: asyncio.Future[Message]) -> bool:
+        try:
+            ok = bool(super().login(future))
+        except Exception as exc:  # the socket went away mid-login
+            log.warning("AMI login did not complete: %s", exc)
+            return False
+        if ok:
+            self._client._on_logged_in()
+        else:
+            log.error(
+                "AMI login refused for user %r: check the secret and the user in manager.conf",
+                self.config.get("username"),
+            )
+            # Close so panoramisk reconnects (with backoff) instead of idling unauthenticated.
+            self.protocol.close()
+            self.connection_lost(None)
+        return ok
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # The protocol parked unanswered actions for replay; fail them instead.
+        while self.awaiting_actions:
+            action = self.awaiting_actions.popleft()
+            if not action.future.done():
+                action.future.set_exception(
+                    AmiDisconnected(f"AMI link dropped before {action['action']} was answered")
+                )
+        self._client._on_link_lost()
+        if not self._client._closing:
+            super().connection_lost(exc)
+
+
+class AmiClient:
+    """A resilient AMI connection feeding the event bus."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        bus: EventBus,
+        backoff: Backoff | None = None,
+        action_timeout_s: float = 10.0,
+    ) -> None:
+        self.bus = bus
+        self.backoff = backoff or Backoff(initial_s=0.5, max_s=30.0)
+        self.action_timeout_s = action_timeout_s
+        self.state = LinkState.STOPPED
+        self.logins = 0
+        self._closing = False
+        self._login_hooks: list[LoginHook] = []
+        self._connected_event = asyncio.Event()
+        self._hook_tasks: set[asyncio.Task[None]] = set()
+        self._manager = _BackoffManager(
+            self,
+            host=host,
+            port=port,
+            username=username,
+            secret=secret,
+            events="on",
+            ping_delay=5,
+            ping_interval=5,
+            loop=asyncio.get_running_loop(),
+            protocol_factory=_HardenedProtocol,
+        )
+        self._manager.register_event("*", self._dispatch)
+
+    def on_login(self, hook: LoginHook) -> None:
+        """Run ``hook`` after every successful login (first and after each reconnect)."""
+        self._login_hooks.append(hook)
+
+    async def start(self, *, wait_s: float | None = 30.0) -> None:
+        """Connect; with ``wait_s``, return once logged in or raise :class:`AmiNotConnected`."""
+        self._closing = False
+        self._manager.connect()
+        if wait_s is not None:
+            await self.wait_connected(wait_s)
+
+    async def wait_connected(self, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._connected_event.wait(), timeout_s)
+        except TimeoutError:
+            raise AmiNotConnected(
+                f"could not log in to AMI at {self._manager.config['host']}:"
+                f"{self._manager.config['port']} within {timeout_s:.0f} s; is Asterisk up "
+                "(`hotline asterisk status`) and is the AMI user/secret right?"
+            ) from None
+
+    async def close(self) -> None:
+        self._closing = True
+        self._manager.close()
+        self._set_state(LinkState.STOPPED)
+        for task in list(self._hook_tasks):
+            task.cancel()
+
+    @property
+    def connected(self) -> bool:
+        return self.state is LinkState.CONNECTED
+
+    async def send(self, action: Mapping[str, ActionValue]) -> Message:
+        """Send one action and return its response; raise if Asterisk refuses it."""
+        responses = await self._send(action, as_list=False)
+        response = responses[0] if isinstance(responses, list) else responses
+        if not response.success:
+            raise AmiActionFailed(str(action.get("Action")), str(response.get("Message", "")))
+        return response
+
+    async def send_list(self, action: Mapping[str, ActionValue]) -> list[Message]:
+        """Send an action answered by an event list; return the list's events (without the
+        leading response and the trailing ``...Complete`` event)."""
+        messages = await self._send(action, as_list=True)
+        if not isinstance(messages, list):
+            messages = [messages]
+        if messages and not messages[0].success:
+            raise AmiActionFailed(str(action.get("Action")), str(messages[0].get("Message", "")))
+        return [m for m in messages[1:] if not str(m.get("Event", "")).endswith("Complete")]
+
+    async def _send(self, action: Mapping[str, ActionValue], *, as_list: bool) -> Any:
+        check_action_values(action)
+        if not self.connected:
+            raise AmiNotConnected(f"AMI link is {self.state.value}; {action.get('Action')} not sent")
+        payload = {k: (list(v) if isinstance(v, (list, tuple)) else str(v)) for k, v in action.items()}
+        future = self._manager.send_action(payload, as_list=as_list)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.action_timeout_s)
+        except TimeoutError:
+            raise AmiTimeout(
+                f"Asterisk did not answer {action.get('Action')} within {self.action_timeout_s} s"
+            ) from None
+
+    # -- panoramisk callbacks (run inline in the socket reader: keep them cheap) --
+
+    def _dispatch(self, _manager: Manager, message: Message) -> None:
+        name = message.get("Event")
+        if name:
+            self.bus.publish("ami." + name, AmiEvent(name, message, time.time()))
+
+    def _on_logged_in(self) -> None:
+        self.logins += 1
+        self.backoff.reset()
+        self._set_state(LinkState.CONNECTED)
+        log.info("AMI logged in (login #%d)", self.logins)
+        for hook in self._login_hooks:
+            task = asyncio.get_running_loop().create_task(self._run_hook(hook))
+            self._hook_tasks.add(task)
+            task.add_done_callback(self._hook_tasks.discard)
+
+    async def _run_hook(self, hook: LoginHook) -> None:
+        try:
+            await hook()
+        except Exception:
+            log.exception("AMI login hook %r failed", hook)
+
+    def _on_link_lost(self) -> None:
+        if self.state is LinkState.CONNECTED:
+            log.warning("AMI link lost; reconnecting")
+        self._set_state(LinkState.STOPPED if self._closing else LinkState.CONNECTING)
+
+    def _set_state(self, state: LinkState) -> None:
+        self.state = state
+        if state is LinkState.CONNECTED:
+            self._connected_event.set()
+        else:
+            self._connected_event.clear()
+        self.bus.publish("cti.ami_link", state)

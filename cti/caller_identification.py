@@ -1,0 +1,54 @@
+"""Who is calling: a caller ID number to the patients who use it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from crm_store.gateway import StoreGateway
+from crm_store.phone_numbers import NormalisedNumber, NumberKind, normalise
+from crm_store.repositories.patients import PatientMatch, PatientRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    number: NormalisedNumber
+    matches: tuple[PatientMatch, ...]
+
+    @property
+    def patient(self) -> PatientMatch | None:
+        """The patient to greet: the number's owner, else its only family match."""
+        if not self.matches:
+            return None
+        own = [m for m in self.matches if m.relation is None]
+        if len(own) == 1:
+            return own[0]
+        if not own and len(self.matches) == 1:
+            return self.matches[0]
+        return None  # shared number: don't guess whose call it is
+
+
+class CallerIdentifier:
+    """Looks numbers up with a short cache: a call's tracker and its IVR ask together."""
+
+    def __init__(self, store: StoreGateway, *, region: str, cache_s: float = 5.0) -> None:
+        self.store = store
+        self.region = region
+        self.cache_s = cache_s
+        self._cache: dict[str, tuple[float, Identification]] = {}
+
+    async def identify(self, raw_number: str | None) -> Identification:
+        number = normalise(raw_number, self.region)
+        if number.kind is not NumberKind.VALID or number.e164 is None:
+            return Identification(number=number, matches=())
+        now = time.monotonic()
+        cached = self._cache.get(number.e164)
+        if cached is not None and now - cached[0] < self.cache_s:
+            return cached[1]
+        e164 = number.e164
+        matches = await self.store.read(lambda s: PatientRepository(s).find_by_phone(e164))
+        result = Identification(number=number, matches=tuple(matches))
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[e164] = (now, result)
+        return result

@@ -1,0 +1,165 @@
+"""Hotline's settings: environment variables (``HOTLINE_*``) over an optional TOML file
+over defaults.
+
+The file is the one named by ``HOTLINE_CONFIG``, else ``hotline.toml`` in the working
+directory when present. Defaults suit a developer's machine: loopback only,
+non-standard ports, SQLite in a file under the state directory.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+#: The source tree (``asterisk-conf/``, ``dialplans/``) sits beside the packages.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEV_AMI_SECRET = "hotline-dev-only"
+
+
+class Environment(str, enum.Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Language(str, enum.Enum):
+    """Prompt languages; the value is the flow directory under dialplans/ivr/."""
+
+    MANDARIN = "zh"
+    ENGLISH = "en"
+
+
+class AsteriskMode(str, enum.Enum):
+    """How ``hotline asterisk up`` finds an Asterisk to run."""
+
+    AUTO = "auto"  # an installed asterisk binary if there is one, else the chroot
+    NATIVE = "native"
+    CHROOT = "chroot"
+    EXTERNAL = "external"  # someone else runs it; Hotline only connects to its AMI
+
+
+def _state_home() -> Path:
+    return Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "hotline"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hotline"
+
+
+class Settings(BaseSettings):
+    """Everything Hotline reads from its environment. Build one in the composition root
+    and pass it down; nothing reads settings from a global."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+
+    # Where Hotline keeps its data (SQLite file, prompt cache, logs) and caches.
+    state_dir: Path = Field(default_factory=_state_home)
+    cache_dir: Path = Field(default_factory=_cache_home)
+
+    # Asterisk Manager Interface: Hotline's least-privilege user (asterisk-conf/manager.conf).
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=15038, ge=1, le=65535)
+    ami_username: str = "hotline"
+    ami_secret: SecretStr = SecretStr(DEV_AMI_SECRET)
+    ami_reconnect_initial_s: float = Field(default=0.5, gt=0)
+    ami_reconnect_max_s: float = Field(default=30.0, gt=0)
+    ami_action_timeout_s: float = Field(default=10.0, gt=0)
+
+    # FastAGI server the dialplan reaches for every inbound call.
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(default=14573, ge=1, le=65535)
+
+    # Web consoles and API.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=18080, ge=1, le=65535)
+
+    # Store: SQLite in the state directory unless a URL is given
+    # (production: postgresql+psycopg://user@host/db).
+    database_url: str | None = None
+
+    # Telephony country: national numbers are read as this region's (ISO 3166 code).
+    country: str = Field(default="CN", min_length=2, max_length=2)
+
+    # What callers hear the hotline called.
+    hospital_name: str = Field(default="Hotline General Hospital", min_length=1, max_length=60)
+    hospital_name_zh: str = Field(default="热线总医院", min_length=1, max_length=30)
+
+    # Speech.
+    language: Language = Language.MANDARIN
+    vosk_model_path: Path | None = None
+    tts_rate: int = Field(default=160, ge=80, le=400)
+
+    # Asterisk provisioning for development, tests and the demo.
+    asterisk_mode: AsteriskMode = AsteriskMode.AUTO
+    asterisk_sip_port: int = Field(default=15060, ge=1, le=65535)
+    asterisk_chroot_dir: Path | None = None  # default: <cache_dir>/asterisk-22
+    asterisk_instance_name: str = Field(default="dev", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    asterisk_conf_dir: Path = PROJECT_ROOT / "asterisk-conf"
+    dialplans_dir: Path = PROJECT_ROOT / "dialplans"
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.ami_secret.get_secret_value() == DEV_AMI_SECRET
+        ):
+            raise ValueError(
+                "HOTLINE_AMI_SECRET is still the development secret; set the secret of the "
+                "AMI user configured in Asterisk's manager.conf"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.state_dir / 'hotline.db'}"
+
+    @property
+    def effective_chroot_dir(self) -> Path:
+        return self.asterisk_chroot_dir or self.cache_dir / "asterisk-22"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("HOTLINE_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise FileNotFoundError(f"HOTLINE_CONFIG names {path}, which is not a file")
+        return path
+    local = Path("hotline.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and config file, with explicit overrides on top."""
+    return Settings(**overrides)

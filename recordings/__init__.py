@@ -1,0 +1,1 @@
+"""Call recordings: control, index, playback and retention."""

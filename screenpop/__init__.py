@@ -1,0 +1,1 @@
+"""Agent and supervisor consoles: the FastAPI app, REST API and WebSocket pops."""

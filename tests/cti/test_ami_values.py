@@ -1,0 +1,83 @@
+"""Nothing caller-controlled can add a header to an AMI action."""
+
+import random
+
+import pytest
+
+from cti.ami import AmiEvent, Backoff, _HardenedProtocol, check_action_values, parse_frame
+from cti.errors import UnsafeAmiValue
+
+
+def test_plain_originate_passes():
+    check_action_values(
+        {"Action": "Originate", "Channel": "Local/s@caller-sim", "Variable": ["A=1", "B=2"]}
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"Action": "Originate", "CallerID": "x\r\nAction: Command"},
+        {"Action": "Setvar", "Value": "a\nb"},
+        {"Action": "Originate", "Variable": ["OK=1", "BAD=\r\n"]},
+        {"Action": "Ping", "Bad:Key": "1"},
+        {"Action": "Ping", "Key": "nul\x00"},
+    ],
+)
+def test_values_that_would_inject_are_refused(action):
+    with pytest.raises(UnsafeAmiValue):
+        check_action_values(action)
+
+
+def test_backoff_grows_to_its_cap_and_resets():
+    backoff = Backoff(initial_s=0.5, max_s=8.0, rng=random.Random(1))
+    delays = [backoff.next_delay() for _ in range(12)]
+    assert all(0.25 <= d <= 8.0 for d in delays)
+    assert max(delays[6:]) > 2.0  # grew beyond the first steps
+    backoff.reset()
+    assert backoff.next_delay() <= 0.5
+
+
+def test_event_timestamp_prefers_asterisk_time():
+    event = AmiEvent("Hangup", {"Timestamp": "1700000000.250000"}, received_at=5.0)
+    assert event.timestamp == 1700000000.25
+    assert AmiEvent("Hangup", {"Timestamp": "junk"}, received_at=5.0).timestamp == 5.0
+    assert AmiEvent("Hangup", {}, received_at=5.0).timestamp == 5.0
+
+
+def test_a_line_break_in_a_caller_number_is_folded_back_into_the_number():
+    frame = (
+        "Event: NewCallerid\r\nChannel: Local/s@caller-sim-1;1\r\n"
+        "CallerIDNum: 138\r\nUniqueid: victim\r\nEvent: Shutdown\r\n"
+        "CallerIDName: Evil\r\nUniqueid: 1.1\r\nLinkedid: 1.1"
+    )
+    message = parse_frame(frame)
+    assert message is not None
+    assert message["Event"] == "NewCallerid"
+    assert message["Uniqueid"] == "1.1"
+    assert message["CallerIDNum"] == "138\r\nUniqueid: victim\r\nEvent: Shutdown"
+
+
+def test_a_message_with_a_repeated_identity_header_is_refused():
+    with pytest.raises(ValueError):
+        parse_frame("Event: Hangup\r\nUniqueid: a\r\nUniqueid: b")
+
+
+def test_a_hostile_frame_does_not_stop_the_following_ones():
+    received: list[str] = []
+
+    class Factory:
+        def dispatch(self, message):
+            received.append(message["Event"])
+
+    protocol = _HardenedProtocol()
+    protocol.connection_made(transport=None)
+    protocol.factory = Factory()
+    protocol.data_received(
+        b"Asterisk Call Manager/11.0.0\r\n"
+        b"Event: Hangup\r\nUniqueid: a\r\nUniqueid: b\r\n\r\n"
+        b"Event: Newchannel\r\nUniqueid: c\r\n\r\nEvent: Hangup\r\nUni"
+    )
+    protocol.data_received(b"queid: c\r\n\r\n")
+    assert received == ["Newchannel", "Hangup"]
+    assert protocol.version == "11.0.0"
