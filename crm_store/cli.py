@@ -10,7 +10,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from crm_store.csv_import import ImportReport, import_appointments, import_patients
 from crm_store.database import Database
@@ -83,14 +90,21 @@ def data_seed(settings: Settings, patients: int, random_seed: int) -> None:
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def report(phase: str, done: int, total: int) -> None:
                 if phase not in tasks:
                     tasks[phase] = progress.add_task(phase, total=total)
                 progress.update(tasks[phase], completed=done)
 
-            result = seed_database(database, patients=patients, seed=random_seed, progress=report)
+            result = seed_database(
+                database,
+                patients=patients,
+                seed=random_seed,
+                clinic_tz=settings.clinic_timezone,
+                progress=report,
+                id_hasher=settings.national_id_hasher(),
+            )
     except StoreNotEmpty as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -132,9 +146,20 @@ def data_import(
         reports: list[ImportReport] = []
         try:
             if patients_csv:
-                reports.append(import_patients(database, patients_csv, region=settings.country))
+                reports.append(
+                    import_patients(
+                        database,
+                        patients_csv,
+                        region=settings.country,
+                        id_hasher=settings.national_id_hasher(),
+                    )
+                )
             if appointments_csv:
-                reports.append(import_appointments(database, appointments_csv))
+                reports.append(
+                    import_appointments(
+                        database, appointments_csv, clinic_tz=settings.clinic_timezone
+                    )
+                )
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         for report in reports:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from crm_store.database import Database
 from crm_store.enums import BookingChannel, PreferredLanguage, Sex
 from crm_store.errors import StoreError
+from crm_store.identifiers import NationalIdHasher
 from crm_store.models import Department, Doctor, Slot, utcnow
 from crm_store.repositories.appointments import AppointmentRepository
 from crm_store.repositories.patients import PatientRepository
@@ -57,12 +58,19 @@ class RowError(Exception):
     """A row that cannot be loaded; the message is the reason reported."""
 
 
-def import_patients(database: Database, path: Path, *, region: str = "CN") -> ImportReport:
-    """Load patients (and their numbers) from ``path``."""
+def import_patients(
+    database: Database,
+    path: Path,
+    *,
+    region: str = "CN",
+    id_hasher: NationalIdHasher | None = None,
+) -> ImportReport:
+    """Load patients (and their numbers) from ``path``; national ids are stored hashed
+    with ``id_hasher`` (the deployment's key)."""
 
     def load(session: Session, row: dict[str, str]) -> None:
-        patients = PatientRepository(session, region=region)
-        numbers = []
+        patients = PatientRepository(session, region=region, id_hasher=id_hasher)
+        numbers: list[tuple[str, str | None]] = []
         if row.get("phone"):
             numbers.append((row["phone"], None))
         if row.get("family_phone"):

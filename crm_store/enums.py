@@ -5,7 +5,6 @@ free, changing a value needs a migration.
 """
 
 # (str, Enum) rather than StrEnum: str() of a member stays "Role.ADMIN" in logs and reprs.
-# ruff: noqa: UP042
 from __future__ import annotations
 
 import enum

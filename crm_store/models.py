@@ -93,11 +93,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # values read back through SQLite JSON functions
-            value = dt.datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        moment: dt.datetime = (
+            # values read back through SQLite JSON functions are ISO strings
+            dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        )
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -65,6 +65,16 @@ from crm_store.passwords import hash_password
 
 log = logging.getLogger(__name__)
 
+
+def _table(model: type[Base]) -> Table:
+    """The ``Table`` ``model`` is mapped to (declarative types ``__table__`` only as a
+    ``FromClause``, since a model may also be mapped to a join or a select)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
+
+
 #: Development console users (username, display name, role, password, extension).
 DEV_USERS = (
     ("admin", "Administrator", Role.ADMIN, "hotline-admin-dev", None),
@@ -243,7 +253,7 @@ def seed_database(
         hasher=id_hasher or NationalIdHasher(),
     )
     with database.engine.begin() as conn:
-        if conn.scalar(select(func.count()).select_from(Patient.__table__)):
+        if conn.scalar(select(func.count()).select_from(_table(Patient))):
             raise StoreNotEmpty("the store already has patients; seed an empty database")
         seeder.run(conn)
         if conn.dialect.name == "postgresql":
@@ -289,22 +299,21 @@ class _Seeder:
         step(conn)
         self.report.phases[name] = time.perf_counter() - began
 
-    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, conn: Connection, model: type[Base], rows: list[dict[str, Any]]) -> None:
+        """Bulk-insert ``rows`` (keyed by column name) into ``model``'s table, in Core."""
         if rows:
-            conn.execute(insert(table), rows)
+            conn.execute(insert(_table(model)), rows)
 
     # ------------------------------------------------------------------ steps
 
     def _users(self, conn: Connection) -> None:
         skills = ["booking", "complaints", "english", "chronic-care"]
-        self._insert(
-            conn, Skill.__table__, [{"id": i + 1, "name": s} for i, s in enumerate(skills)]
-        )
+        self._insert(conn, Skill, [{"id": i + 1, "name": s} for i, s in enumerate(skills)])
         now = dt.datetime.now(dt.UTC)
         for user_id, (username, display, role, password, extension) in enumerate(DEV_USERS, 1):
             self._insert(
                 conn,
-                User.__table__,
+                User,
                 [
                     {
                         "id": user_id,
@@ -320,12 +329,12 @@ class _Seeder:
             if extension:
                 self._insert(
                     conn,
-                    Agent.__table__,
+                    Agent,
                     [{"id": user_id, "user_id": user_id, "extension": extension, "active": True}],
                 )
                 self._insert(
                     conn,
-                    AgentSkill.__table__,
+                    AgentSkill,
                     [
                         {"agent_id": user_id, "skill_id": 1, "level": 8},
                         {"agent_id": user_id, "skill_id": 3, "level": 6},
@@ -333,7 +342,7 @@ class _Seeder:
                 )
                 self._insert(
                     conn,
-                    AgentLanguage.__table__,
+                    AgentLanguage,
                     [
                         {"agent_id": user_id, "language": PreferredLanguage.MANDARIN},
                         {"agent_id": user_id, "language": PreferredLanguage.ENGLISH},
@@ -343,7 +352,7 @@ class _Seeder:
     def _doctors(self, conn: Connection) -> None:
         self._insert(
             conn,
-            Department.__table__,
+            Department,
             [
                 {"id": i + 1, "code": code, "name_zh": zh, "name_en": en, "active": True}
                 for i, (code, zh, en) in enumerate(DEPARTMENTS)
@@ -365,7 +374,7 @@ class _Seeder:
                     "active": True,
                 }
             )
-        self._insert(conn, Doctor.__table__, rows)
+        self._insert(conn, Doctor, rows)
         self.report.doctors = count
         self.doctor_departments = {row["id"]: row["department_id"] for row in rows}
 
@@ -467,8 +476,8 @@ class _Seeder:
             patients.append(patient)
             numbers.extend(patient_numbers)
             if len(patients) >= BATCH or done == self.patients:
-                self._insert(conn, Patient.__table__, patients)
-                self._insert(conn, PhoneNumber.__table__, numbers)
+                self._insert(conn, Patient, patients)
+                self._insert(conn, PhoneNumber, numbers)
                 self.report.patients += len(patients)
                 self.report.phone_numbers += len(numbers)
                 patients, numbers = [], []
@@ -567,9 +576,9 @@ class _Seeder:
                         )
                         slot_start += dt.timedelta(minutes=15)
             if len(slots) >= BATCH or done == total:
-                self._insert(conn, ClinicSession.__table__, sessions)
-                self._insert(conn, Slot.__table__, slots)
-                self._insert(conn, Appointment.__table__, appointments)
+                self._insert(conn, ClinicSession, sessions)
+                self._insert(conn, Slot, slots)
+                self._insert(conn, Appointment, appointments)
                 self.report.slots += len(slots)
                 self.report.appointments += len(appointments)
                 sessions, slots, appointments = [], [], []
@@ -616,10 +625,10 @@ class _Seeder:
                 }
             )
             if len(rows) >= BATCH:
-                self._insert(conn, WaitlistEntry.__table__, rows)
+                self._insert(conn, WaitlistEntry, rows)
                 self.report.waitlist_entries += len(rows)
                 rows = []
-        self._insert(conn, WaitlistEntry.__table__, rows)
+        self._insert(conn, WaitlistEntry, rows)
         self.report.waitlist_entries += len(rows)
         self.progress("waitlist", count, count)
 
@@ -665,8 +674,8 @@ class _Seeder:
                 }
             )
             if len(calls) >= BATCH or call_id == count:
-                self._insert(conn, Call.__table__, calls)
-                self._insert(conn, CallLeg.__table__, legs)
+                self._insert(conn, Call, calls)
+                self._insert(conn, CallLeg, legs)
                 self.report.calls += len(calls)
                 calls, legs = [], []
                 self.progress("calls", call_id, count)
@@ -718,8 +727,8 @@ class _Seeder:
                     }
                 )
                 previous = step
-        self._insert(conn, Complaint.__table__, complaints)
-        self._insert(conn, ComplaintStatusChange.__table__, changes)
+        self._insert(conn, Complaint, complaints)
+        self._insert(conn, ComplaintStatusChange, changes)
         self.report.complaints = count
         self.progress("complaints", count, count)
 

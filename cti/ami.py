@@ -165,7 +165,9 @@ def parse_frame(frame: str) -> Message | None:
             # Asterisk never repeats these; a repeat means injected text we could not fold.
             raise ValueError(f"AMI message repeats its {key} header")
     if repaired:
-        log.warning("AMI %s carried a line break in a caller number; folded back", headers.get("Event"))
+        log.warning(
+            "AMI %s carried a line break in a caller number; folded back", headers.get("Event")
+        )
     return Message(headers, "\n".join(body))
 
 
@@ -174,6 +176,7 @@ class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
     one malformed or hostile message is logged and skipped, the link stays up."""
 
     _pending = ""
+    version: str | None
 
     def data_received(self, data: bytes) -> None:
         text = data.decode(getattr(self, "encoding", "utf-8"), "replace")
@@ -201,7 +204,7 @@ class _BackoffManager(Manager):  # type: ignore[misc]
         super().__init__(**config)
 
     # panoramisk reads this attribute for each retry; make every read the next backoff.
-    @property  # type: ignore[override]
+    @property
     def reconnect_timeout(self) -> float:
         if self._client._closing:
             return 3600.0  # never: close() cancels the loop's pending reconnect anyway
@@ -340,8 +343,12 @@ class AmiClient:
     async def _send(self, action: Mapping[str, ActionValue], *, as_list: bool) -> Any:
         check_action_values(action)
         if not self.connected:
-            raise AmiNotConnected(f"AMI link is {self.state.value}; {action.get('Action')} not sent")
-        payload = {k: (list(v) if isinstance(v, (list, tuple)) else str(v)) for k, v in action.items()}
+            raise AmiNotConnected(
+                f"AMI link is {self.state.value}; {action.get('Action')} not sent"
+            )
+        payload = {
+            k: (list(v) if isinstance(v, (list, tuple)) else str(v)) for k, v in action.items()
+        }
         future = self._manager.send_action(payload, as_list=as_list)
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.action_timeout_s)

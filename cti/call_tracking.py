@@ -11,9 +11,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+
+from panoramisk.message import Message
+from sqlalchemy.orm import Session
 
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.calls import CallRepository, CallSnapshot
@@ -71,7 +75,7 @@ class CallJournal:
             self._pending.clear()
             if batch:
                 try:
-                    await self.store.write(lambda s: _save_all(s, batch))
+                    await self.store.write(functools.partial(_save_all, batch=batch))
                     self.written += len(batch)
                 except Exception:
                     # Keep the calls for the next attempt rather than lose them.
@@ -85,10 +89,14 @@ class CallJournal:
                 self._idle.set()
 
 
-def _save_all(session: Any, batch: list[CallSnapshot]) -> None:
+def _save_all(session: Session, *, batch: list[CallSnapshot]) -> None:
     repo = CallRepository(session)
     for snapshot in batch:
         repo.save(snapshot)
+
+
+def _field_reader(message: Message) -> Callable[[str], str]:
+    return lambda key: str(message.get(key) or "")
 
 
 class CallTrackingService:
@@ -173,9 +181,7 @@ class CallTrackingService:
         # started just before would look unknown to the listing's reconciliation.
         if self._subscription is not None:
             await self._subscription.queue.join()
-        channels = [
-            ChannelStatus.from_fields(lambda key, e=e: str(e.get(key) or "")) for e in events
-        ]
+        channels = [ChannelStatus.from_fields(_field_reader(event)) for event in events]
         changes = self.tracker.resync(channels, time.time())
         for change in changes:
             self._publish(change)

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import functools
 from dataclasses import dataclass, field
 
 import click
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from crm_store.database import Database
 from crm_store.models import Patient, PhoneNumber
 from crm_store.repositories.calls import CallRepository, CallSnapshot
-from crm_store.seed import seed_database
+from crm_store.seed import DEV_USERS, seed_database
 from cti.asterisk.provisioner import AsteriskRunner
 from cti.service import Hotline
 from cti.settings import Settings
 from cti.simulator import SimulatedCaller, place_call, silence
 from cti.tracker import TrackedCall
-from ivr.greeting import PromptPlayed
 
 console = Console()
+_SUPERVISOR = next(user for user in DEV_USERS if user[0] == "supervisor")
 
 
 @dataclass
@@ -44,12 +45,16 @@ def _sample_numbers(database: Database) -> tuple[list[str], list[str]]:
     """Two patients' own numbers and one family member's number from the store."""
     with database.session() as session:
         own = session.scalars(
-            select(PhoneNumber.e164).where(PhoneNumber.relation.is_(None)).order_by(PhoneNumber.id)
+            select(PhoneNumber.e164)
+            .where(PhoneNumber.relation.is_(None))
+            .order_by(PhoneNumber.id)
             .limit(2)
         ).all()
         family = session.scalars(
-            select(PhoneNumber.e164).where(PhoneNumber.relation.is_not(None))
-            .order_by(PhoneNumber.id).limit(1)
+            select(PhoneNumber.e164)
+            .where(PhoneNumber.relation.is_not(None))
+            .order_by(PhoneNumber.id)
+            .limit(1)
         ).all()
     return list(own), list(family)
 
@@ -77,69 +82,101 @@ def _national(e164: str) -> str:
 def _demo_calls(own: list[str], family: list[str]) -> list[DemoCall]:
     calls = []
     if own:
-        calls.append(DemoCall("known patient", SimulatedCaller(number=own[0], hold_s=2)))
+        calls.append(DemoCall("known patient", SimulatedCaller(number=own[0], hold_s=10)))
     if len(own) > 1:
         calls.append(
-            DemoCall("known patient, national format",
-                     SimulatedCaller(number=_national(own[1]), hold_s=2))
+            DemoCall(
+                "known patient, national format",
+                SimulatedCaller(number=_national(own[1]), hold_s=10),
+            )
         )
     if family:
-        calls.append(DemoCall("family member's phone", SimulatedCaller(number=family[0], hold_s=2)))
+        calls.append(
+            DemoCall("family member's phone", SimulatedCaller(number=family[0], hold_s=10))
+        )
     calls += [
-        DemoCall("unknown number", SimulatedCaller(number="+86 139 0000 0000", hold_s=2)),
-        DemoCall("withheld number", SimulatedCaller(number="", withheld=True, hold_s=2)),
+        DemoCall("unknown number", SimulatedCaller(number="+86 139 0000 0000", hold_s=10)),
+        DemoCall("withheld number", SimulatedCaller(number="", withheld=True, hold_s=10)),
         DemoCall(
             "hostile caller ID",
-            SimulatedCaller(number="1380013\r\nAction: Hangup", name="Evil\r\nEvent: Shutdown",
-                            script=[silence(1)], hold_s=1),
+            SimulatedCaller(
+                number="1380013\r\nAction: Hangup",
+                name="Evil\r\nEvent: Shutdown",
+                script=[silence(1)],
+                hold_s=1,
+            ),
         ),
     ]
     return calls
 
 
-async def _run_demo(settings: Settings, layout_runner: AsteriskRunner, calls: list[DemoCall],
-                    stay: bool) -> None:
+async def _run_demo(
+    settings: Settings, layout_runner: AsteriskRunner, calls: list[DemoCall], stay: bool
+) -> None:
     hotline = await Hotline.start(settings, layout_runner.layout)
     ended: dict[str, TrackedCall] = {}
     heard: dict[str, list[str]] = {}
-    hotline.bus.subscribe("demo-ended", ["call.ended"],
-                          lambda _t, c: [ended.__setitem__(u, c) for u in c.legs])
-    hotline.bus.subscribe("demo-prompts", ["ivr.prompt_played"],
-                          lambda _t, p: heard.setdefault(p.uniqueid, []).append(p.text))
+    all_ended = asyncio.Event()
+
+    def on_ended(_topic: str, call: TrackedCall) -> None:
+        for uniqueid in call.legs:
+            ended[uniqueid] = call
+        if all(d.uniqueid and d.uniqueid in ended for d in calls):
+            all_ended.set()
+
+    hotline.bus.subscribe("demo-ended", ["call.ended"], on_ended)
+    hotline.bus.subscribe(
+        "demo-prompts",
+        ["ivr.prompt_played"],
+        lambda _t, p: heard.setdefault(p.uniqueid, []).append(p.text),
+    )
     try:
-        if hotline.web_url:
-            console.print(f"web console: [bold]{hotline.web_url}[/bold]")
+        console.print(
+            f"web console: [bold]{hotline.web_url}/calls[/bold] — sign in as "
+            f"{_SUPERVISOR[0]} / {_SUPERVISOR[3]} (development password)"
+        )
         for demo in calls:
             placed = await place_call(hotline.ami, demo.caller)
             demo.uniqueid = placed.uniqueid
             console.print(f"calling: {demo.label} (channel {placed.channel})")
             await asyncio.sleep(1.5)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and any(d.uniqueid not in ended for d in calls):
-            await asyncio.sleep(0.2)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_ended.wait(), 60)
         await hotline.journal.flush()
         for demo in calls:
             demo.heard = heard.get(demo.uniqueid, [])
             call = ended.get(demo.uniqueid)
             if call is not None:
-                linkedid = call.linkedid
                 demo.record = await hotline.store.read(
-                    lambda s, lid=linkedid: CallRepository(s).get(lid)
+                    functools.partial(_stored_call, linkedid=call.linkedid)
                 )
         _print_results(calls)
         if stay:
-            console.print("Hotline keeps running; place more calls with "
-                          "`hotline call place --number 13800138000`. Ctrl-C stops.")
+            console.print(
+                "Hotline keeps running; place more calls with "
+                "`hotline call place --number 13800138000`. Ctrl-C stops."
+            )
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()
     finally:
         await hotline.stop()
 
 
+def _stored_call(session: Session, *, linkedid: str) -> CallSnapshot | None:
+    return CallRepository(session).get(linkedid)
+
+
 def _print_results(calls: list[DemoCall]) -> None:
     table = Table(title="What happened", show_lines=True)
-    for column in ("call", "caller ID as stored", "number (E.164)", "patient id",
-                   "heard", "answered→ended", "hang-up"):
+    for column in (
+        "call",
+        "caller ID as stored",
+        "number (E.164)",
+        "patient id",
+        "heard",
+        "answered→ended",
+        "hang-up",
+    ):
         table.add_column(column)
     for demo in calls:
         record = demo.record
@@ -148,7 +185,8 @@ def _print_results(calls: list[DemoCall]) -> None:
             continue
         talk = (
             f"{(record.ended_at - record.answered_at).total_seconds():.1f} s"
-            if record.answered_at and record.ended_at else "—"
+            if record.answered_at and record.ended_at
+            else "—"
         )
         table.add_row(
             demo.label,
@@ -164,7 +202,9 @@ def _print_results(calls: list[DemoCall]) -> None:
 
 @click.command("demo")
 @click.option("--patients", default=200, show_default=True, help="Sample patients to seed.")
-@click.option("--exit", "exit_after", is_flag=True, help="Stop after the calls (don't keep serving).")
+@click.option(
+    "--exit", "exit_after", is_flag=True, help="Stop after the calls (don't keep serving)."
+)
 @click.pass_obj
 def demo_command(settings: Settings, patients: int, exit_after: bool) -> None:
     """Run Asterisk + Hotline on SQLite with sample patients and place simulated calls."""

@@ -299,7 +299,9 @@ class FastAgiServer:
         handler = self.routes.get(env.script)
         if handler is None:
             self.sessions_failed += 1
-            log.error("FastAGI: no route for script %r (known: %s)", env.script, sorted(self.routes))
+            log.error(
+                "FastAGI: no route for script %r (known: %s)", env.script, sorted(self.routes)
+            )
             return
         if env.malformed_lines:
             log.warning("FastAGI: %d malformed environment lines ignored", env.malformed_lines)

@@ -20,6 +20,8 @@ from cti.tracker import CallTracker
 from ivr.cli import hospital_names, prompt_cache_dir
 from ivr.greeting import GreetingApp
 from ivr.prompts import PromptCache, PromptRenderer
+from screenpop.app import create_app
+from screenpop.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,12 @@ class Hotline:
     prompts: PromptCache
     renderer: PromptRenderer
     agi: FastAgiServer
+    web: WebServer
     stopped: bool = False
 
     @property
-    def web_url(self) -> str | None:
-        return None
+    def web_url(self) -> str:
+        return self.web.url
 
     @classmethod
     async def start(
@@ -85,6 +88,10 @@ class Hotline:
         )
         agi = FastAgiServer({"inbound": greeting}, settings.agi_host, settings.agi_port)
         await agi.start()
+        web = WebServer(
+            create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
+            settings,
+        )
         hotline = cls(
             settings=settings,
             database=database,
@@ -98,8 +105,10 @@ class Hotline:
             prompts=prompts,
             renderer=renderer,
             agi=agi,
+            web=web,
         )
         try:
+            await web.start()
             await ami.start(wait_s=wait_for_ami_s)
         except BaseException:
             await hotline.stop()
@@ -112,6 +121,7 @@ class Hotline:
             return
         self.stopped = True
         await self.agi.close()
+        await self.web.stop()
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()

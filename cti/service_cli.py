@@ -50,7 +50,7 @@ def serve_command(settings: Settings) -> None:
         console.print(
             f"Hotline serving FastAGI on {settings.agi_host}:{settings.agi_port}, "
             f"AMI {settings.ami_host}:{settings.ami_port}, store "
-            f"{hotline.database.dialect}. Ctrl-C stops."
+            f"{hotline.database.dialect}, web console {hotline.web_url}. Ctrl-C stops."
         )
         try:
             await _until_signalled()

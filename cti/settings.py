@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import enum
 import os
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from crm_store.identifiers import NationalIdHasher
 
 #: The source tree (``asterisk-conf/``, ``dialplans/``) sits beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +96,11 @@ class Settings(BaseSettings):
 
     # Telephony country: national numbers are read as this region's (ISO 3166 code).
     country: str = Field(default="CN", min_length=2, max_length=2)
+    # The hospital's clock: clinic hours, appointment times, calling hours.
+    clinic_timezone: str = "Asia/Shanghai"
+    # Key of the keyed hash national identifiers are stored as (never the id itself).
+    # Keep it outside the database; changing it orphans every stored identifier.
+    national_id_key: SecretStr = SecretStr(NationalIdHasher.DEV_KEY.decode())
 
     # What callers hear the hotline called.
     hospital_name: str = Field(default="Hotline General Hospital", min_length=1, max_length=60)
@@ -111,17 +119,40 @@ class Settings(BaseSettings):
     asterisk_conf_dir: Path = PROJECT_ROOT / "asterisk-conf"
     dialplans_dir: Path = PROJECT_ROOT / "dialplans"
 
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("national_id_key")
+    @classmethod
+    def _long_enough_key(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) < 16:
+            raise ValueError("the national-id key must be at least 16 bytes")
+        return value
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.ami_secret.get_secret_value() == DEV_AMI_SECRET
-        ):
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        if self.ami_secret.get_secret_value() == DEV_AMI_SECRET:
             raise ValueError(
                 "HOTLINE_AMI_SECRET is still the development secret; set the secret of the "
                 "AMI user configured in Asterisk's manager.conf"
             )
+        if self.national_id_key.get_secret_value().encode() == NationalIdHasher.DEV_KEY:
+            raise ValueError(
+                "HOTLINE_NATIONAL_ID_KEY is still the development key; set a long random "
+                "secret (and keep it: stored identifiers are hashed with it)"
+            )
         return self
+
+    def national_id_hasher(self) -> NationalIdHasher:
+        return NationalIdHasher(self.national_id_key.get_secret_value().encode())
 
     @property
     def effective_database_url(self) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import ClassVar
 
 from crm_store.enums import CallDirection
 from crm_store.phone_numbers import NormalisedNumber, normalise
@@ -277,7 +278,7 @@ class CallTracker:
         self._leg_to_call.pop(leg.uniqueid, None)
         return self._maybe_end(call, at)
 
-    _handlers: dict[str, Callable[[CallTracker, AmiEvent], CallChange | None]] = {
+    _handlers: ClassVar[dict[str, Callable[[CallTracker, AmiEvent], CallChange | None]]] = {
         "Newchannel": _on_newchannel,
         "Newstate": _on_newstate,
         "NewCallerid": _on_newcallerid,

@@ -16,7 +16,7 @@ from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.caller_identification import CallerIdentifier
 from cti.errors import AgiHangup
-from cti.fastagi import AgiSession
+from cti.fastagi import AgiEnvironment, AgiSession
 from cti.settings import Language
 from ivr import speech_text
 from ivr.prompts import PromptCache
@@ -24,7 +24,7 @@ from ivr.prompts import PromptCache
 log = logging.getLogger(__name__)
 
 #: Where the dialplan sends the caller after the greeting (context,exten,priority).
-AFTER_GREETING = "hotline-queue,s,1"
+AFTER_GREETING = "hotline-agents,s,1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,14 @@ class PromptPlayed:
     interrupted_by: str  # the key that cut it short, "" if none
     completed: bool  # False when the caller hung up during it
     samples_played: int = 0  # as Asterisk reports it (8000 a second)
+
+
+def presentation_restricted(env: AgiEnvironment) -> bool:
+    """Whether the caller asked for their number to be withheld (AST_PRES_RESTRICTED)."""
+    try:
+        return int(env.get("agi_callingpres", "0")) & 0x60 == 0x20
+    except ValueError:
+        return False
 
 
 class GreetingApp:
@@ -62,7 +70,8 @@ class GreetingApp:
         env = session.env
         await session.answer()
         identification = await self.identifier.identify(env.caller_number)
-        patient = identification.patient
+        # A caller who withheld their number is not greeted by name, though we know it.
+        patient = None if presentation_restricted(env) else identification.patient
         language = self.default_language
         if patient is not None:
             try:

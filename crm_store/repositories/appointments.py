@@ -30,6 +30,7 @@ from crm_store.errors import (
 )
 from crm_store.identifiers import make_reference
 from crm_store.models import Appointment, ClinicSession, Slot, utcnow
+from crm_store.repositories._statements import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -237,15 +238,16 @@ class AppointmentRepository:
         """Record attendance: BOOKED → ATTENDED or NO_SHOW."""
         if status not in (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW):
             raise ValueError("mark() records attendance only; use cancel() to cancel")
-        changed = self.session.execute(
+        changed = rows_changed(
+            self.session,
             update(Appointment)
             .where(
                 Appointment.reference == reference,
                 Appointment.status == AppointmentStatus.BOOKED,
             )
             .values(status=status)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if changed != 1:
             current = self._status(reference, None)
             if current is None:

@@ -6,9 +6,19 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSON as PG_JSON
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
@@ -377,10 +387,16 @@ def _appointment(item: dict[str, Any]) -> AppointmentSummary:
 
 # ---------------------------------------------------------------------- history SQL
 
-_HISTORY_CACHE: dict[str, Select[Any]] = {}
+#: The screen-pop statement: the patient, then five JSON arrays (numbers, upcoming,
+#: recent, calls, complaints).
+_HistoryStatement: TypeAlias = "Select[Patient, Any, Any, Any, Any, Any]"
+
+_HISTORY_CACHE: dict[str, _HistoryStatement] = {}
 
 
-def _json_array(dialect: str, rows: Select[Any], order_by: Sequence[Any] = ()) -> Any:
+def _json_array(
+    dialect: str, rows: Select[*tuple[Any, ...]], order_by: Sequence[Any] = ()
+) -> ScalarSelect[Any]:
     """A scalar subquery aggregating ``rows`` into a JSON array of objects. ``order_by``
     (columns of ``rows`` by label, ``-label`` for descending) orders the array."""
     sub = rows.subquery()
@@ -404,14 +420,14 @@ def _json_array(dialect: str, rows: Select[Any], order_by: Sequence[Any] = ()) -
     )
 
 
-def _history_statement(dialect: str) -> Select[Any]:
+def _history_statement(dialect: str) -> _HistoryStatement:
     cached = _HISTORY_CACHE.get(dialect)
     if cached is not None:
         return cached
-    pid = bindparam("pid")
+    pid: BindParameter[int] = bindparam("pid")
     now = bindparam("now", type_=UTCDateTime())
 
-    def appointments(upcoming: bool) -> Select[Any]:
+    def appointments(upcoming: bool) -> Select[*tuple[Any, ...]]:
         when: ColumnElement[bool] = Slot.starts_at >= now if upcoming else Slot.starts_at < now
         query = (
             select(

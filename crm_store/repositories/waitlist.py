@@ -20,6 +20,7 @@ from crm_store.models import (
     WaitlistOffer,
     utcnow,
 )
+from crm_store.repositories._statements import rows_changed
 
 #: The hospital's wall clock, in which waitlist dates and times are expressed.
 DEFAULT_CLINIC_TZ = "Asia/Shanghai"
@@ -169,12 +170,13 @@ class WaitlistRepository:
         """The dialer is offering ``slot_id`` to this entry: WAITING → OFFERED; returns
         the offer id. InvalidTransition if the entry is not waiting (someone else got it)."""
         now = now or utcnow()
-        changed = self.session.execute(
+        changed = rows_changed(
+            self.session,
             update(WaitlistEntry)
             .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == WaitlistStatus.WAITING)
             .values(status=WaitlistStatus.OFFERED, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if changed != 1:
             raise self._transition_error(entry_id, WaitlistStatus.OFFERED)
         offer = WaitlistOffer(
@@ -219,15 +221,16 @@ class WaitlistRepository:
 
     def withdraw(self, entry_id: int) -> None:
         """The patient no longer wants to wait."""
-        changed = self.session.execute(
+        changed = rows_changed(
+            self.session,
             update(WaitlistEntry)
             .where(
                 WaitlistEntry.id == entry_id,
                 WaitlistEntry.status.in_([WaitlistStatus.WAITING, WaitlistStatus.OFFERED]),
             )
             .values(status=WaitlistStatus.WITHDRAWN, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+        )
         if changed != 1:
             raise self._transition_error(entry_id, WaitlistStatus.WITHDRAWN)
 

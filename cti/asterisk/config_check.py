@@ -30,7 +30,13 @@ from asterisk.config import Config, ParseError
 
 from cti.settings import DEV_AMI_SECRET
 
-REQUIRED_CONTEXTS = ("hotline-inbound", "hotline-fallback", "hotline-wait", "hotline-hangup")
+REQUIRED_CONTEXTS = (
+    "hotline-inbound",
+    "hotline-fallback",
+    "hotline-agents",
+    "hotline-wait",
+    "hotline-hangup",
+)
 SIMULATION_CONTEXTS = ("caller-sim", "caller-sim-inbound", "agent-sim")
 FORBIDDEN_WRITE = {
     "system": "restart Asterisk, load modules, write files (MixMonitor action), run SHELL()",
@@ -317,8 +323,9 @@ class _Checker:
         denies = user.get_all("deny")
         permits = user.get_all("permit")
         if not denies or not any(
-            _network(v) is not None and _network(v).prefixlen == 0 for v, _ in denies
-        ):  # type: ignore[union-attr]
+            network is not None and network.prefixlen == 0
+            for network in (_network(v) for v, _ in denies)
+        ):
             self.error(
                 f,
                 user.line,

@@ -16,18 +16,22 @@ async def test_caller_reaches_the_fallback_queue_when_hotline_stops_mid_call(
     try:
         placed = await place_call(caller_ami.ami, SimulatedCaller(number="13900139000", hold_s=15))
         await caller_ami.log.wait_for(
-            lambda e: e.name == "AGIExecStart"
-            and e.get("Uniqueid") == placed.uniqueid
-            and e.get("Command").startswith("STREAM FILE"),
+            lambda e: (
+                e.name == "AGIExecStart"
+                and e.get("Uniqueid") == placed.uniqueid
+                and e.get("Command").startswith("STREAM FILE")
+            ),
             what="the greeting starting",
         )
     finally:
         await hotline.stop()
 
     fallback = await caller_ami.log.wait_for(
-        lambda e: e.name == "UserEvent"
-        and e.get("UserEvent") == "HotlineFallback"
-        and e.get("Uniqueid") == placed.uniqueid,
+        lambda e: (
+            e.name == "UserEvent"
+            and e.get("UserEvent") == "HotlineFallback"
+            and e.get("Uniqueid") == placed.uniqueid
+        ),
         what="the dialplan's fallback",
     )
     assert fallback.get("Reason") == "no-next"

@@ -128,7 +128,9 @@ async def test_known_patient_is_greeted_by_name_and_the_call_is_recorded(
     assert any(leg.uniqueid == uniqueid for leg in record.legs)
 
 
-async def test_the_greeting_audio_reaches_the_caller_whole(hotline, known_patient, caller_ami, watcher):
+async def test_the_greeting_audio_reaches_the_caller_whole(
+    hotline, known_patient, caller_ami, watcher
+):
     uniqueid, _ = await greeted(caller_ami, watcher, number=KNOWN_NUMBER)
     played = [p for p in watcher.prompts if p.uniqueid == uniqueid]
     prompt = await hotline.prompts.get(played[0].text, played[0].language)
@@ -136,7 +138,9 @@ async def test_the_greeting_audio_reaches_the_caller_whole(hotline, known_patien
     assert played[0].samples_played >= int(prompt.duration_s * 8000) - 800
 
 
-async def test_unknown_number_gets_the_generic_greeting(hotline, known_patient, caller_ami, watcher):
+async def test_unknown_number_gets_the_generic_greeting(
+    hotline, known_patient, caller_ami, watcher
+):
     uniqueid, record = await greeted(caller_ami, watcher, number="13900139000")
     generic = speech_text.greeting_unknown(Language.MANDARIN, hotline.settings.hospital_name_zh)
     assert watcher.prompts_for(uniqueid) == [generic]
@@ -146,7 +150,13 @@ async def test_unknown_number_gets_the_generic_greeting(hotline, known_patient, 
 
 @pytest.mark.parametrize(
     "presented",
-    ["+8613800138000", "008613800138000", "+86 138 0013 8000", "138-0013-8000", "0086-138 0013-8000"],
+    [
+        "+8613800138000",
+        "008613800138000",
+        "+86 138 0013 8000",
+        "138-0013-8000",
+        "0086-138 0013-8000",
+    ],
 )
 async def test_other_formats_of_a_known_number_still_match(
     hotline, known_patient, caller_ami, watcher, presented
@@ -184,9 +194,30 @@ async def test_hostile_or_withheld_caller_ids_are_greeted_generically_and_record
     assert next_record.patient_id == known_patient
 
 
-async def test_withheld_presentation_is_an_unknown_caller(hotline, caller_ami, watcher):
+async def test_a_known_caller_who_withholds_their_number_is_not_greeted_by_name(
+    hotline, known_patient, caller_ami, watcher
+):
     uniqueid, record = await greeted(caller_ami, watcher, number=KNOWN_NUMBER, withheld=True)
+    generic = speech_text.greeting_unknown(Language.MANDARIN, hotline.settings.hospital_name_zh)
+    assert watcher.prompts_for(uniqueid) == [generic]
     assert record.direction is CallDirection.INBOUND
+
+
+async def test_after_the_greeting_the_caller_waits_for_a_person(hotline, caller_ami, watcher):
+    placed = await place_call(caller_ami.ami, SimulatedCaller(number=KNOWN_NUMBER, hold_s=30))
+    handover = await caller_ami.log.wait_for(
+        lambda e: e.name == "UserEvent"
+        and e.get("UserEvent") == "HotlineHandover"
+        and e.get("Uniqueid") == placed.uniqueid,
+        what="the handover to the agents",
+    )
+    joined = await caller_ami.log.wait_for(
+        lambda e: e.name == "QueueCallerJoin" and e.get("Uniqueid") == placed.uniqueid,
+        what="the caller joining the agents' queue",
+    )
+    assert joined.get("Queue") == handover.get("Queue")
+    assert watcher.prompts_for(placed.uniqueid), "handed over before the greeting finished"
+    await caller_ami.ami.send({"Action": "Hangup", "Channel": placed.channel})
 
 
 async def test_tracker_recovers_calls_across_a_cut_ami_link(

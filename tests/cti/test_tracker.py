@@ -16,8 +16,15 @@ def ev(name: str, at: float = T0, **fields: str) -> AmiEvent:
 
 def newchannel(uid: str, linked: str, at: float = T0, num: str = "13800138000", name: str = ""):
     return ev(
-        "Newchannel", at, Uniqueid=uid, Linkedid=linked, Channel=f"PJSIP/trunk-{uid}",
-        ChannelState="4", CallerIDNum=num, CallerIDName=name, Context="hotline-inbound",
+        "Newchannel",
+        at,
+        Uniqueid=uid,
+        Linkedid=linked,
+        Channel=f"PJSIP/trunk-{uid}",
+        ChannelState="4",
+        CallerIDNum=num,
+        CallerIDName=name,
+        Context="hotline-inbound",
     )
 
 
@@ -25,11 +32,13 @@ def test_inbound_call_lifecycle_is_tracked_from_events():
     tracker = CallTracker(region="CN")
     started = tracker.apply(newchannel("1.1", "1.1", num="+86 138-0013-8000", name="Zhang"))
     assert started is not None and started.kind is ChangeKind.STARTED
-    tracker.apply(ev("UserEvent", T0 + 0.1, UserEvent="HotlineCall", Uniqueid="1.1",
-                     Direction="inbound"))
+    tracker.apply(
+        ev("UserEvent", T0 + 0.1, UserEvent="HotlineCall", Uniqueid="1.1", Direction="inbound")
+    )
     tracker.apply(ev("Newstate", T0 + 1, Uniqueid="1.1", ChannelState="6"))
-    ended = tracker.apply(ev("Hangup", T0 + 30, Uniqueid="1.1", Cause="16",
-                             **{"Cause-txt": "Normal Clearing"}))
+    ended = tracker.apply(
+        ev("Hangup", T0 + 30, Uniqueid="1.1", Cause="16", **{"Cause-txt": "Normal Clearing"})
+    )
     assert ended is not None and ended.kind is ChangeKind.ENDED
     snap = ended.call.snapshot()
     assert snap.direction is CallDirection.INBOUND
@@ -69,8 +78,9 @@ def test_hostile_caller_id_is_kept_escaped_and_recognised_as_garbage():
 def test_caller_id_changed_by_the_dialplan_updates_the_call():
     tracker = CallTracker()
     tracker.apply(newchannel("3.1", "3.1", num=""))
-    tracker.apply(ev("NewCallerid", T0 + 1, Uniqueid="3.1", CallerIDNum="008613800138000",
-                     CallerIDName="Li"))
+    tracker.apply(
+        ev("NewCallerid", T0 + 1, Uniqueid="3.1", CallerIDNum="008613800138000", CallerIDName="Li")
+    )
     call = tracker.calls["3.1"]
     assert call.number is not None and call.number.e164 == "+8613800138000"
 
@@ -80,15 +90,24 @@ def test_events_for_unknown_channels_are_counted_not_fatal():
     assert tracker.apply(ev("Hangup", Uniqueid="nope", Cause="16")) is None
     assert tracker.apply(ev("Newstate", Uniqueid="nope", ChannelState="6")) is None
     assert tracker.apply(ev("Newchannel")) is None  # no Uniqueid at all
-    assert tracker.apply(ev("UserEvent", UserEvent="HotlineCall", Uniqueid="x",
-                            Direction="sideways")) is None
+    assert (
+        tracker.apply(ev("UserEvent", UserEvent="HotlineCall", Uniqueid="x", Direction="sideways"))
+        is None
+    )
     assert tracker.ignored_events == 4
 
 
 def status(uid: str, linked: str, duration: int, state: str = "6", num: str = "13800138000"):
-    return ChannelStatus(uniqueid=uid, linkedid=linked, channel=f"PJSIP/t-{uid}", state=state,
-                         caller_number=num, caller_name="", context="hotline-inbound",
-                         duration_s=duration)
+    return ChannelStatus(
+        uniqueid=uid,
+        linkedid=linked,
+        channel=f"PJSIP/t-{uid}",
+        state=state,
+        caller_number=num,
+        caller_name="",
+        context="hotline-inbound",
+        duration_s=duration,
+    )
 
 
 def test_resync_adopts_calls_that_started_while_the_link_was_down():

@@ -7,13 +7,21 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from cti.asterisk.provisioner import AsteriskRunner
 from cti.settings import Language, Settings, load_settings
-from ivr.cli import PROMPT_SOURCES, prompts_group, static_prompts
+from ivr.cli import PROMPT_SOURCES, prompt_cache_dir, prompts_group, static_prompts
 from ivr.prompts import VOICES, wav_info
 
 
 def settings_in(tmp_path: Path) -> Settings:
-    return load_settings(cache_dir=tmp_path / "cache", state_dir=tmp_path / "state")
+    # An Asterisk tree of its own, so the default target (the directory Hotline shares
+    # with Asterisk) is inside tmp_path; nothing is started.
+    return load_settings(
+        cache_dir=tmp_path / "cache",
+        state_dir=tmp_path / "state",
+        asterisk_chroot_dir=tmp_path / "chroot",
+        asterisk_mode="chroot",
+    )
 
 
 def test_static_prompts_cover_both_languages(tmp_path: Path) -> None:
@@ -41,7 +49,8 @@ def test_render_then_everything_is_cached(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     total = len(static_prompts(settings))
     assert re.search(rf"{total} prompts: {total} rendered, 0 already cached", first.output)
-    target = settings.cache_dir / "prompts"
+    target = prompt_cache_dir(AsteriskRunner(settings).layout)
+    assert target.is_relative_to(tmp_path)
     files = sorted(target.rglob("*.wav"))
     assert len(files) == total
     assert all(wav_info(f).is_telephone_audio for f in files)

@@ -1,0 +1,131 @@
+"""The app's services and the ``Annotated`` dependencies routes declare.
+
+Everything hangs off ``app.state.services`` (built by :func:`screenpop.app.create_app`);
+nothing is module-global, so every test builds its own app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.requests import HTTPConnection
+from fastapi.templating import Jinja2Templates
+
+from crm_store.enums import Role
+from crm_store.gateway import StoreGateway
+from cti.bus import EventBus
+from cti.settings import Settings
+from screenpop.auditing import AccessAudit
+from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, SessionStore, WebSession
+from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
+from screenpop.i18n import LANG_COOKIE, Translator, negotiate
+from screenpop.live_calls import CallBoard
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: StoreGateway
+    bus: EventBus
+    policy: AuthPolicy
+    sessions: SessionStore
+    throttle: LoginThrottle
+    authenticator: Authenticator
+    audit: AccessAudit
+    board: CallBoard
+    templates: Jinja2Templates
+    zone: dt.tzinfo
+    clock: Clock
+
+
+def get_services(connection: HTTPConnection) -> Services:
+    services: Services = connection.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def language_of(connection: HTTPConnection, services: Services) -> str:
+    return negotiate(
+        query=connection.query_params.get("lang"),
+        cookie=connection.cookies.get(LANG_COOKIE),
+        accept_language=connection.headers.get("accept-language"),
+        default=services.settings.language.value,
+    )
+
+
+def get_translator(connection: HTTPConnection, services: ServicesDep) -> Translator:
+    return Translator(language_of(connection, services))
+
+
+TranslatorDep = Annotated[Translator, Depends(get_translator)]
+
+
+def session_of(connection: HTTPConnection, services: Services, *, touch: bool) -> WebSession:
+    """The caller's live session, else :class:`NotAuthenticated`."""
+    token = connection.cookies.get(services.policy.cookie_name)
+    session, expired = services.sessions.lookup(token, touch=touch)
+    if session is None:
+        raise NotAuthenticated(
+            "your session has expired; sign in again" if expired else "sign in first",
+            expired=expired,
+        )
+    return session
+
+
+def get_current_user(connection: HTTPConnection, services: ServicesDep) -> WebSession:
+    return session_of(connection, services, touch=True)
+
+
+CurrentUser = Annotated[WebSession, Depends(get_current_user)]
+
+
+def get_optional_user(connection: HTTPConnection, services: ServicesDep) -> WebSession | None:
+    try:
+        return session_of(connection, services, touch=True)
+    except NotAuthenticated:
+        return None
+
+
+OptionalUser = Annotated[WebSession | None, Depends(get_optional_user)]
+
+
+def require_role(user: WebSession, needed: Role) -> WebSession:
+    if not user.allows(needed):
+        raise Forbidden(user.role.value, needed.value)
+    return user
+
+
+def get_supervisor(user: CurrentUser) -> WebSession:
+    return require_role(user, Role.SUPERVISOR)
+
+
+SupervisorUser = Annotated[WebSession, Depends(get_supervisor)]
+
+
+def origin_allowed(connection: HTTPConnection, policy: AuthPolicy) -> bool:
+    """Is the request's ``Origin`` this server (or one configured in the policy)?
+
+    Browsers send ``Origin`` on every POST and WebSocket handshake, so a missing header
+    means a non-browser client, which cannot be the victim of cross-site forgery (and
+    the session cookie is ``SameSite=Strict`` besides); ``null`` (sandboxed frames,
+    some redirects) is refused."""
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return True
+    scheme = {"ws": "http", "wss": "https"}.get(connection.url.scheme, connection.url.scheme)
+    own = f"{scheme}://{connection.headers.get('host', '')}"
+    return origin == own or origin in policy.extra_origins
+
+
+def check_same_origin(connection: HTTPConnection, services: ServicesDep) -> None:
+    origin = connection.headers.get("origin", "")
+    if not origin_allowed(connection, services.policy):
+        raise CrossOriginRefused(origin)
+
+
+SameOrigin = Depends(check_same_origin)

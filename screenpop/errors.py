@@ -1,0 +1,138 @@
+"""Domain errors of the web consoles, and the one table that maps them to HTTP.
+
+Every error a route, dependency or service of screenpop raises on purpose derives from
+:class:`WebError`; store errors (:class:`crm_store.errors.StoreError`) reaching a route
+are mapped by the same table (:data:`STATUS_BY_ERROR`). Messages are shown to the user
+and written to logs, so they never carry passwords or patient identifiers.
+
+::
+
+    WebError
+    ├── NotAuthenticated        401  no session, or it expired / was ended
+    ├── LoginRefused            401  wrong username or password (one answer for both)
+    ├── Forbidden               403  signed in, but the role may not see this
+    ├── CrossOriginRefused      403  a state-changing request from another site
+    ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
+    └── AuditUnavailable        503  the access could not be audited, so nothing is shown
+
+    crm_store.errors.StoreError (mapped, not raised here)
+    ├── NotFound                404
+    ├── InvalidRecord           422
+    ├── StoreBusy               503
+    └── (others)                500
+"""
+
+from __future__ import annotations
+
+from crm_store.errors import InvalidRecord, NotFound, StoreBusy, StoreError
+
+
+class WebError(Exception):
+    """Base of the errors screenpop raises on purpose. ``code`` is a stable id (API
+    contract: clients may switch on it); ``message_key`` names the UI text shown."""
+
+    code = "error"
+    message_key = "error_generic"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAuthenticated(WebError):
+    code = "not_authenticated"
+    message_key = "error_not_authenticated"
+
+    def __init__(self, message: str = "sign in first", *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+        if expired:
+            self.message_key = "error_session_expired"
+
+
+class LoginRefused(WebError):
+    code = "login_refused"
+    message_key = "error_login_refused"
+
+    def __init__(self) -> None:
+        super().__init__("wrong username or password")
+
+
+class Forbidden(WebError):
+    code = "forbidden"
+    message_key = "error_forbidden"
+
+    def __init__(self, role: str, needed: str) -> None:
+        super().__init__(
+            f"this needs the {needed} role or a wider one; you are signed in as {role}"
+        )
+        self.role = role
+        self.needed = needed
+
+
+class CrossOriginRefused(WebError):
+    code = "cross_origin"
+    message_key = "error_cross_origin"
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(
+            f"refused a request sent from another site ({origin[:100]!r}); "
+            "use the console's own pages"
+        )
+
+
+class TooManyAttempts(WebError):
+    code = "too_many_attempts"
+    message_key = "error_too_many_attempts"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"too many failed sign-ins; try again in {max(1, retry_after_s // 60)} min"
+        )
+        self.retry_after_s = retry_after_s
+
+
+class AuditUnavailable(WebError):
+    code = "audit_unavailable"
+    message_key = "error_audit_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the access could not be written to the audit log, so patient data is not shown; "
+            "retry in a moment"
+        )
+
+
+#: Status codes by error class; the most specific class listed wins.
+STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
+    (NotAuthenticated, 401),
+    (LoginRefused, 401),
+    (Forbidden, 403),
+    (CrossOriginRefused, 403),
+    (TooManyAttempts, 429),
+    (AuditUnavailable, 503),
+    (NotFound, 404),
+    (InvalidRecord, 422),
+    (StoreBusy, 503),
+    (StoreError, 500),
+    (WebError, 400),
+)
+
+
+def status_for(error: Exception) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def code_for(error: Exception) -> str:
+    if isinstance(error, WebError):
+        return error.code
+    if isinstance(error, NotFound):
+        return "not_found"
+    if isinstance(error, InvalidRecord):
+        return "invalid_record"
+    if isinstance(error, StoreBusy):
+        return "store_busy"
+    return "store_error"

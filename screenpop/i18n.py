@@ -1,0 +1,236 @@
+# ruff: noqa: RUF001  (Chinese UI text uses full-width punctuation on purpose)
+"""UI text in Chinese and English, and the choice between them.
+
+The language is, in order: ``?lang=`` on the request (remembered in a cookie), the
+cookie, the browser's ``Accept-Language``, then Hotline's prompt language setting.
+Every key exists in both languages (a test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("zh", "en")
+LANG_COOKIE = "hotline_lang"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "app_name": "Hotline",
+        "skip_to_content": "Skip to content",
+        "nav_home": "Home",
+        "nav_calls": "Live calls",
+        "signed_in_as": "Signed in as {name} ({role})",
+        "logout": "Sign out",
+        "language": "Language",
+        "role_agent": "agent",
+        "role_supervisor": "supervisor",
+        "role_admin": "administrator",
+        "login_title": "Sign in",
+        "login_intro": "Sign in with your Hotline console account.",
+        "username": "Username",
+        "password": "Password",
+        "login_button": "Sign in",
+        "logged_out": "You have signed out.",
+        "home_title": "Console",
+        "home_intro": "Welcome, {name}.",
+        "home_agent_pending": "The agent console with screen pops is not available yet.",
+        "home_calls_link": "Watch live calls",
+        "calls_title": "Live calls",
+        "calls_active": "Calls in progress",
+        "calls_ended": "Last {n} ended calls",
+        "calls_none_active": "No calls in progress.",
+        "calls_none_ended": "No ended calls yet.",
+        "col_caller": "Caller",
+        "col_patient": "Patient",
+        "col_direction": "Direction",
+        "col_arrived": "Arrived",
+        "col_answered": "Answered",
+        "col_ended": "Ended",
+        "col_duration": "Duration",
+        "col_cause": "Hang-up cause",
+        "direction_inbound": "Inbound",
+        "direction_outbound": "Outbound",
+        "direction_internal": "Internal",
+        "direction_unknown": "Unknown",
+        "number_withheld": "Withheld",
+        "patient_unknown": "—",
+        "not_yet": "—",
+        "live_connecting": "Connecting to live updates…",
+        "live_connected": "Live: updates appear as calls change.",
+        "live_disconnected": "Live updates interrupted; reconnecting…",
+        "live_signed_out": "Your session ended. Sign in again to see live calls.",
+        "live_count": "{active} calls in progress",
+        "error_title": "Something went wrong",
+        "error_generic": "The request could not be completed.",
+        "error_not_authenticated": "Please sign in.",
+        "error_session_expired": "Your session has expired. Please sign in again.",
+        "error_login_refused": "Wrong username or password.",
+        "error_forbidden": "This page is for supervisors and administrators. "
+        "You are signed in as {role}.",
+        "error_cross_origin": "This request came from another website and was refused.",
+        "error_too_many_attempts": "Too many failed sign-ins. Try again in {minutes} minutes.",
+        "error_audit_unavailable": "Patient data cannot be shown right now because the access "
+        "could not be recorded. Try again in a moment.",
+        "error_invalid_request": "The form was incomplete or invalid: {fields}.",
+        "error_not_found": "There is nothing at this address.",
+        "forbidden_title": "Not allowed",
+        "back_home": "Back to the console home",
+        "cause_16": "Normal clearing",
+        "cause_17": "Busy",
+        "cause_18": "No response",
+        "cause_19": "No answer",
+        "cause_21": "Rejected",
+        "cause_27": "Destination out of order",
+        "cause_34": "No circuit available",
+        "cause_38": "Network out of order",
+        "cause_127": "Interworking, unspecified",
+        "cause_0": "Not reported",
+        "cause_lost": "Ended while Hotline was not connected",
+    },
+    "zh": {
+        "app_name": "热线",
+        "skip_to_content": "跳到正文",
+        "nav_home": "首页",
+        "nav_calls": "实时通话",
+        "signed_in_as": "当前用户：{name}（{role}）",
+        "logout": "退出登录",
+        "language": "语言",
+        "role_agent": "坐席",
+        "role_supervisor": "班长",
+        "role_admin": "管理员",
+        "login_title": "登录",
+        "login_intro": "请使用热线控制台账号登录。",
+        "username": "用户名",
+        "password": "密码",
+        "login_button": "登录",
+        "logged_out": "您已退出登录。",
+        "home_title": "控制台",
+        "home_intro": "欢迎，{name}。",
+        "home_agent_pending": "带弹屏的坐席控制台尚未开放。",
+        "home_calls_link": "查看实时通话",
+        "calls_title": "实时通话",
+        "calls_active": "进行中的通话",
+        "calls_ended": "最近结束的 {n} 个通话",
+        "calls_none_active": "当前没有进行中的通话。",
+        "calls_none_ended": "还没有已结束的通话。",
+        "col_caller": "来电号码",
+        "col_patient": "患者",
+        "col_direction": "方向",
+        "col_arrived": "呼入时间",
+        "col_answered": "接听时间",
+        "col_ended": "结束时间",
+        "col_duration": "时长",
+        "col_cause": "挂断原因",
+        "direction_inbound": "呼入",
+        "direction_outbound": "呼出",
+        "direction_internal": "内部",
+        "direction_unknown": "未知",
+        "number_withheld": "号码未显示",
+        "patient_unknown": "—",
+        "not_yet": "—",
+        "live_connecting": "正在连接实时更新…",
+        "live_connected": "实时：通话变化会自动显示。",
+        "live_disconnected": "实时更新中断，正在重新连接…",
+        "live_signed_out": "会话已结束，请重新登录后查看实时通话。",
+        "live_count": "进行中的通话：{active} 个",
+        "error_title": "出错了",
+        "error_generic": "请求未能完成。",
+        "error_not_authenticated": "请先登录。",
+        "error_session_expired": "会话已过期，请重新登录。",
+        "error_login_refused": "用户名或密码错误。",
+        "error_forbidden": "此页面仅供班长和管理员使用。您当前的角色是：{role}。",
+        "error_cross_origin": "该请求来自其他网站，已被拒绝。",
+        "error_too_many_attempts": "登录失败次数过多，请 {minutes} 分钟后再试。",
+        "error_audit_unavailable": "无法记录本次访问，暂不显示患者信息。请稍后再试。",
+        "error_invalid_request": "表单不完整或有误：{fields}。",
+        "error_not_found": "此地址没有内容。",
+        "forbidden_title": "无权访问",
+        "back_home": "返回控制台首页",
+        "cause_16": "正常挂断",
+        "cause_17": "忙线",
+        "cause_18": "无响应",
+        "cause_19": "无人接听",
+        "cause_21": "被拒绝",
+        "cause_27": "目标故障",
+        "cause_34": "无可用线路",
+        "cause_38": "网络故障",
+        "cause_127": "互通错误",
+        "cause_0": "未报告",
+        "cause_lost": "在热线未连接时结束",
+    },
+}
+
+
+class Translator:
+    """``t("key", name=...)`` in one language, falling back to English for a missing key."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in MESSAGES else "en"
+        self._messages = MESSAGES[self.language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self._messages.get(key) or MESSAGES["en"].get(key) or key
+        return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in self._messages
+
+    def catalogue(self, prefixes: tuple[str, ...]) -> dict[str, str]:
+        """The messages whose keys start with one of ``prefixes`` (for the browser)."""
+        return {k: v for k, v in self._messages.items() if k.startswith(prefixes)}
+
+
+def negotiate(
+    *,
+    query: str | None,
+    cookie: str | None,
+    accept_language: str | None,
+    default: str,
+) -> str:
+    """The UI language for a request (see the module docstring)."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for tag, _q in _parse_accept_language(accept_language or ""):
+        primary = tag.split("-")[0]
+        if primary in LANGUAGES:
+            return primary
+    return default if default in LANGUAGES else "zh"
+
+
+def _parse_accept_language(header: str) -> list[tuple[str, float]]:
+    entries: list[tuple[str, float]] = []
+    for part in header[:500].split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if tag and q > 0:
+            entries.append((tag.lower(), q))
+    return sorted(entries, key=lambda e: -e[1])
+
+
+def role_label(t: Translator, role: str) -> str:
+    return t(f"role_{role}")
+
+
+def cause_label(t: Translator, cause: int | None, text: str | None) -> str:
+    """A hang-up cause for people: a translated Q.850 name where we have one, else the
+    text Asterisk gave, else the number."""
+    if text and "AMI link was down" in text:
+        return t("cause_lost")
+    if cause is not None and t.has(f"cause_{cause}"):
+        return t(f"cause_{cause}")
+    if text:
+        return text
+    return "" if cause is None else str(cause)
+
+
+def missing_translations(messages: Mapping[str, Mapping[str, str]] = MESSAGES) -> set[str]:
+    """Keys missing from one of the languages (empty when complete)."""
+    keys = [set(m) for m in messages.values()]
+    every: set[str] = set().union(*keys)
+    return {key for key in every if not all(key in k for k in keys)}

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket resources, one module per console area."""
