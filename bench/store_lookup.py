@@ -99,6 +99,7 @@ def prepare(engine: str, patients: int, pg_base: str) -> tuple[Database, dict[st
 def measure(database: Database, lookups: int, rng: random.Random) -> dict[str, float]:
     with database.session() as session:
         max_id = session.scalar(select(func.max(PhoneNumber.id)))
+        assert max_id is not None, "the store has no phone numbers"
         ids = [rng.randrange(1, max_id + 1) for _ in range(lookups)]
         known = dict(
             session.execute(

@@ -16,16 +16,21 @@ class Identification:
     matches: tuple[PatientMatch, ...]
 
     @property
-    def patient(self) -> PatientMatch | None:
-        """The patient to greet: the number's owner, else its only family match."""
-        if not self.matches:
-            return None
+    def owner(self) -> PatientMatch | None:
+        """The patient whose own number this is — the one to greet by name — or None
+        (no patient, several, or only a relative's phone: the caller may be the relative)."""
         own = [m for m in self.matches if m.relation is None]
-        if len(own) == 1:
-            return own[0]
-        if not own and len(self.matches) == 1:
+        return own[0] if len(own) == 1 else None
+
+    @property
+    def patient(self) -> PatientMatch | None:
+        """The patient the call is most likely about, to link it to: the owner, else the
+        only patient who listed this number as a relative's."""
+        if self.owner is not None:
+            return self.owner
+        if len(self.matches) == 1:
             return self.matches[0]
-        return None  # shared number: don't guess whose call it is
+        return None  # a number several patients share: don't guess
 
 
 class CallerIdentifier:

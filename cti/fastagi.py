@@ -72,6 +72,14 @@ class AgiEnvironment:
 
     values: Mapping[str, str]
     malformed_lines: int = 0
+    repeated_keys: frozenset[str] = frozenset()
+
+    @property
+    def tampered(self) -> bool:
+        """Whether the environment carries lines Asterisk would not write: a line break in
+        caller-controlled text (caller ID name, dialled number) splits a value into what
+        looks like more variables. Nothing caller-specific in it can then be trusted."""
+        return bool(self.malformed_lines or self.repeated_keys)
 
     def get(self, key: str, default: str = "") -> str:
         return self.values.get(key, default)
@@ -111,13 +119,19 @@ def parse_environment(lines: list[str]) -> AgiEnvironment:
     """Build the environment from ``key: value`` lines; count (don't fail on) bad ones."""
     values: dict[str, str] = {}
     malformed = 0
+    repeated: set[str] = set()
     for line in lines:
         key, sep, value = line.partition(": ")
         if not sep or not key.startswith("agi_"):
             malformed += 1
             continue
+        if key in values:
+            repeated.add(key)
+            continue  # Asterisk writes each once; keep the first
         values[key] = value
-    return AgiEnvironment(values=values, malformed_lines=malformed)
+    return AgiEnvironment(
+        values=values, malformed_lines=malformed, repeated_keys=frozenset(repeated)
+    )
 
 
 def quote_argument(value: str | int) -> str:
@@ -303,8 +317,14 @@ class FastAgiServer:
                 "FastAGI: no route for script %r (known: %s)", env.script, sorted(self.routes)
             )
             return
-        if env.malformed_lines:
-            log.warning("FastAGI: %d malformed environment lines ignored", env.malformed_lines)
+        if env.tampered:
+            log.warning(
+                "FastAGI %s: environment tampered with (%d malformed lines, repeated %s); "
+                "caller identity will not be trusted",
+                env.uniqueid,
+                env.malformed_lines,
+                sorted(env.repeated_keys),
+            )
         self.sessions_started += 1
         session = AgiSession(env, reader, writer)
         try:

@@ -69,9 +69,12 @@ class GreetingApp:
     async def __call__(self, session: AgiSession) -> None:
         env = session.env
         await session.answer()
-        identification = await self.identifier.identify(env.caller_number)
-        # A caller who withheld their number is not greeted by name, though we know it.
-        patient = None if presentation_restricted(env) else identification.patient
+        # Greet by name only the owner of the number, and not when they withheld it or
+        # when the AGI environment shows signs of injected lines.
+        if env.tampered or presentation_restricted(env):
+            patient = None
+        else:
+            patient = (await self.identifier.identify(env.caller_number)).owner
         language = self.default_language
         if patient is not None:
             try:

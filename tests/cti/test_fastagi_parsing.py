@@ -81,3 +81,22 @@ def test_any_argument_either_quotes_to_one_line_or_is_refused(value):
         assert any(c in value for c in "\r\n\x00")
     else:
         assert line.count("\n") == 1 and line.endswith("\n")
+
+
+def test_a_line_break_in_the_caller_name_marks_the_environment_as_tampered():
+    # What Asterisk sends for the name "Evil\nagi_callerid: 13800138000".
+    env = parse_environment(
+        [
+            "agi_network_script: inbound",
+            "agi_callerid: 13900139000",
+            "agi_calleridname: Evil",
+            "agi_callerid: 13800138000",
+        ]
+    )
+    assert env.tampered
+    assert env.caller_number == "13900139000"  # the genuine, first, value
+
+
+def test_an_ordinary_environment_is_not_tampered():
+    env = parse_environment(["agi_network_script: inbound", "agi_callerid: 13900139000"])
+    assert not env.tampered

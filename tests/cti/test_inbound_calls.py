@@ -176,8 +176,9 @@ async def test_other_formats_of_a_known_number_still_match(
         ("\x07\x1b[2J", "\x1b]0;pwned\x07"),
         ("13900139000", "Evil\r\nAction: Originate\r\nChannel: Local/s@caller-sim"),
         ("<script>alert(1)</script>", "'; DROP TABLE calls; --"),
+        ("13900139000", f"Evil\nagi_callerid: {KNOWN_NUMBER}\nagi_calleridname: x"),
     ],
-    ids=["empty", "anonymous", "crlf-number", "escape-codes", "crlf-name", "markup"],
+    ids=["empty", "anonymous", "crlf-number", "escape-codes", "crlf-name", "markup", "forged-agi"],
 )
 async def test_hostile_or_withheld_caller_ids_are_greeted_generically_and_recorded_safely(
     hotline, known_patient, caller_ami, watcher, number, name
@@ -206,9 +207,11 @@ async def test_a_known_caller_who_withholds_their_number_is_not_greeted_by_name(
 async def test_after_the_greeting_the_caller_waits_for_a_person(hotline, caller_ami, watcher):
     placed = await place_call(caller_ami.ami, SimulatedCaller(number=KNOWN_NUMBER, hold_s=30))
     handover = await caller_ami.log.wait_for(
-        lambda e: e.name == "UserEvent"
-        and e.get("UserEvent") == "HotlineHandover"
-        and e.get("Uniqueid") == placed.uniqueid,
+        lambda e: (
+            e.name == "UserEvent"
+            and e.get("UserEvent") == "HotlineHandover"
+            and e.get("Uniqueid") == placed.uniqueid
+        ),
         what="the handover to the agents",
     )
     joined = await caller_ami.log.wait_for(

@@ -25,7 +25,6 @@ from screenpop.app import create_app
 from screenpop.auth import AuthPolicy
 from screenpop.server import WebServer
 
-
 #: Loopback port of the consoles under test (the service's own tests use 28080).
 WEB_TEST_PORT = 28090
 

@@ -193,7 +193,8 @@ def test_screen_pop_history_is_one_statement(database: Database) -> None:
         history = PatientRepository(session).history(h.patient_id, now=NOW)
     assert len(statements) == 1, statements
     assert history.patient.full_name == "张秀英" and history.patient.chronic
-    assert history.patient.national_id_masked.endswith("002X")
+    masked = history.patient.national_id_masked
+    assert masked is not None and masked.endswith("002X")
     assert [a.reference for a in history.upcoming_appointments] == [first.reference]
     upcoming = history.upcoming_appointments[0]
     assert upcoming.starts_at == dt.datetime(2030, 3, 4, 2, 0, tzinfo=dt.UTC)
@@ -353,8 +354,8 @@ def test_waitlist_candidates_fit_and_rank(database: Database) -> None:
         from crm_store.models import WaitlistEntry
 
         for offset, entry in enumerate([early_p3, urgent, later_p3]):
-            session.get(WaitlistEntry, entry).created_at = NOW - dt.timedelta(days=10 - offset)
-        session.get(WaitlistEntry, refused).created_at = NOW - dt.timedelta(days=20)
+            session.get_one(WaitlistEntry, entry).created_at = NOW - dt.timedelta(days=10 - offset)
+        session.get_one(WaitlistEntry, refused).created_at = NOW - dt.timedelta(days=20)
         session.flush()
 
         found = waitlist.candidates_for_slot(slot, now=NOW)
@@ -459,7 +460,8 @@ def test_users_authenticate(database: Database) -> None:
             role=Role.SUPERVISOR,
             password="correct horse",
         )
-        assert users.authenticate("sup", "correct horse").role is Role.SUPERVISOR
+        supervisor = users.authenticate("sup", "correct horse")
+        assert supervisor is not None and supervisor.role is Role.SUPERVISOR
         assert users.authenticate("sup", "wrong") is None
         assert users.authenticate("nobody", "correct horse") is None
         agent_user = users.create(

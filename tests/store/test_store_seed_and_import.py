@@ -48,6 +48,7 @@ def test_seed_builds_a_consistent_hospital(database: Database, tmp_path: Path) -
         names = session.scalars(select(Patient.full_name)).all()
         assert any(n.isascii() for n in names) and any(not n.isascii() for n in names)
         shared = session.scalar(select(PhoneNumber.e164).where(PhoneNumber.relation.is_not(None)))
+        assert shared is not None
         matches = PatientRepository(session).find_by_phone(shared)
         assert len(matches) >= 2 and matches[0].relation is None
         history = PatientRepository(session).history(matches[0].patient_id)
