@@ -110,6 +110,8 @@ def check_action_values(action: Mapping[str, ActionValue]) -> None:
 _FRAME_END = "\r\n\r\n"
 _NUMBER_FIELDS = ("CallerIDNum", "ConnectedLineNum")
 
+Headers = dict[str, str | list[str]]
+
 
 def repair_number_injection(lines: list[str]) -> tuple[list[str], bool]:
     """Re-join header lines that a line break inside a caller number split apart.
@@ -120,15 +122,23 @@ def repair_number_injection(lines: list[str]) -> tuple[list[str], bool]:
     any line between the two is part of the number, not a header: fold it back in.
     Returns the lines and whether anything was repaired.
     """
+    # Fast path (every ordinary event): each number line is followed by its name line.
+    for i, line in enumerate(lines):
+        key = line.partition(": ")[0]
+        if key.endswith(_NUMBER_FIELDS):
+            partner = key[:-3] + "Name"
+            if i + 1 >= len(lines) or not lines[i + 1].startswith(partner + ": "):
+                break
+    else:
+        return lines, False
     out: list[str] = []
     repaired = False
     i = 0
     while i < len(lines):
         line = lines[i]
         key = line.partition(": ")[0]
-        field_name = next((f for f in _NUMBER_FIELDS if key.endswith(f)), None)
-        if field_name is not None:
-            partner = key[: -len(field_name)] + field_name[:-3] + "Name"
+        if key.endswith(_NUMBER_FIELDS):
+            partner = key[:-3] + "Name"
             j = i + 1
             while j < len(lines) and lines[j].partition(": ")[0] != partner:
                 j += 1
@@ -142,22 +152,23 @@ def repair_number_injection(lines: list[str]) -> tuple[list[str], bool]:
     return out, repaired
 
 
-def parse_frame(frame: str) -> Message | None:
-    """One AMI message from its text (without the blank line that ends it), or None
-    when it is neither an event nor a response."""
+def parse_headers(frame: str) -> tuple[Headers, str] | None:
+    """The headers and body of one AMI message (its text without the blank line that
+    ends it), or None when it is neither an event nor a response. Raises ValueError for
+    a message whose identity headers repeat (injected text that could not be folded)."""
     lines, repaired = repair_number_injection(frame.strip("\r\n").split("\r\n"))
-    headers: dict[str, str | list[str]] = {}
+    headers: Headers = {}
     body: list[str] = []
     for line in lines:
         key, sep, value = line.partition(": ")
         if not sep:
             body.append(line)  # a "Response: Follows" body (e.g. a CLI command's output)
             continue
-        if key in headers:
-            previous = headers[key]
-            headers[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-        else:
+        previous = headers.get(key)
+        if previous is None:
             headers[key] = value
+        else:
+            headers[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
     if "Event" not in headers and "Response" not in headers:
         return None
     for key in ("Event", "Response", "ActionID", "Uniqueid", "Linkedid"):
@@ -168,15 +179,26 @@ def parse_frame(frame: str) -> Message | None:
         log.warning(
             "AMI %s carried a line break in a caller number; folded back", headers.get("Event")
         )
-    return Message(headers, "\n".join(body))
+    return headers, "\n".join(body)
+
+
+def parse_frame(frame: str) -> Message | None:
+    """One AMI message as panoramisk's :class:`Message` (case-insensitive headers)."""
+    parsed = parse_headers(frame)
+    return None if parsed is None else Message(*parsed)
 
 
 class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
     """panoramisk's protocol with a framing and parsing that a bad frame cannot kill:
-    one malformed or hostile message is logged and skipped, the link stays up."""
+    one malformed or hostile message is logged and skipped, the link stays up.
+
+    Plain events (no ActionID) skip panoramisk's case-insensitive Message and its
+    pattern dispatch and go straight to the client's event sink: they are the bulk of
+    the traffic, and Asterisk spells its headers consistently."""
 
     _pending = ""
     version: str | None
+    event_sink: Callable[[str, Headers], None] | None = None
 
     def data_received(self, data: bytes) -> None:
         text = data.decode(getattr(self, "encoding", "utf-8"), "replace")
@@ -185,13 +207,25 @@ class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
             self.version = banner.partition("/")[2].strip()
         self._pending += text
         *frames, self._pending = self._pending.split(_FRAME_END)
+        sink = self.event_sink
         for frame in frames:
             if not frame.strip():
                 continue
             try:
-                message = parse_frame(frame)
-                if message is not None:
-                    self.handle_message(message)
+                parsed = parse_headers(frame)
+                if parsed is None:
+                    continue
+                headers, body = parsed
+                name = headers.get("Event")
+                if (
+                    sink is not None
+                    and isinstance(name, str)
+                    and "ActionID" not in headers
+                    and name != "Shutdown"
+                ):
+                    sink(name, headers)
+                else:
+                    self.handle_message(Message(headers, body))
             except Exception as exc:
                 self.log.error("AMI message skipped (%s): %d bytes", exc, len(frame))
 
@@ -221,6 +255,11 @@ class _BackoffManager(Manager):  # type: ignore[misc]
             return None
         self._client._set_state(LinkState.CONNECTING)
         return super().connect(*args, **kwargs)
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        super().connection_made(f)
+        if isinstance(self.protocol, _HardenedProtocol):
+            self.protocol.event_sink = self._client._publish_event
 
     def login(self, future: asyncio.Future[Message]) -> bool:
         try:
@@ -363,6 +402,9 @@ class AmiClient:
         name = message.get("Event")
         if name:
             self.bus.publish("ami." + name, AmiEvent(name, message, time.time()))
+
+    def _publish_event(self, name: str, headers: Headers) -> None:
+        self.bus.publish("ami." + name, AmiEvent(name, headers, time.time()))
 
     def _on_logged_in(self) -> None:
         self.logins += 1

@@ -90,9 +90,7 @@ class CallJournal:
 
 
 def _save_all(session: Session, *, batch: list[CallSnapshot]) -> None:
-    repo = CallRepository(session)
-    for snapshot in batch:
-        repo.save(snapshot)
+    CallRepository(session).save_many(batch)
 
 
 def _field_reader(message: Message) -> Callable[[str], str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from crm_store.enums import CallDirection
 from crm_store.errors import InvalidRecord
 from crm_store.models import Call, CallLeg
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,19 +62,7 @@ class CallRepository:
         ``INSERT .. ON CONFLICT DO UPDATE`` on both engines, so concurrent savers of the
         same call cannot collide). Legs absent from the snapshot are kept."""
         insert = _insert_for(self.session)
-        values = {
-            "linkedid": snapshot.linkedid,
-            "direction": snapshot.direction,
-            "caller_number_raw": storable_text(snapshot.caller_number_raw),
-            "caller_number_e164": snapshot.caller_number_e164,
-            "caller_name": storable_text(snapshot.caller_name),
-            "patient_id": snapshot.patient_id,
-            "arrived_at": snapshot.arrived_at,
-            "answered_at": snapshot.answered_at,
-            "ended_at": snapshot.ended_at,
-            "hangup_cause": snapshot.hangup_cause,
-            "hangup_cause_text": snapshot.hangup_cause_text,
-        }
+        values = _call_row(snapshot)
         call_stmt = insert(Call).values(**values)
         call_stmt = call_stmt.on_conflict_do_update(
             index_elements=[Call.linkedid],
@@ -95,24 +89,60 @@ class CallRepository:
                     )
                     self.session.execute(
                         leg_stmt,
-                        [
-                            {
-                                "call_id": call_id,
-                                "uniqueid": leg.uniqueid,
-                                "channel": storable_text(leg.channel),
-                                "created_at": leg.created_at,
-                                "answered_at": leg.answered_at,
-                                "ended_at": leg.ended_at,
-                                "hangup_cause": leg.hangup_cause,
-                            }
-                            for leg in snapshot.legs
-                        ],
+                        [_leg_row(call_id, leg) for leg in snapshot.legs],
                     )
         except IntegrityError as exc:
             raise InvalidRecord(
                 "call", "refers to a patient that does not exist (patient_id)"
             ) from exc
         # The ORM identity map may hold a stale copy of this call; drop it.
+        self.session.expire_all()
+
+    def save_many(self, snapshots: Sequence[CallSnapshot]) -> None:
+        """Upsert a batch of snapshots in three statements (calls, their ids, legs) —
+        the call journal's path. If the batch breaks a constraint, each snapshot is
+        saved alone so one bad call cannot hold back the others; a call whose linked
+        patient no longer exists is saved unlinked rather than lost."""
+        if not snapshots:
+            return
+        insert = _insert_for(self.session)
+        rows = [_call_row(snapshot) for snapshot in snapshots]
+        call_stmt = insert(Call)
+        call_stmt = call_stmt.on_conflict_do_update(
+            index_elements=[Call.linkedid],
+            set_={key: call_stmt.excluded[key] for key in rows[0] if key != "linkedid"},
+        )
+        try:
+            with self.session.begin_nested():
+                self.session.execute(call_stmt, rows)
+                linkedids = [row["linkedid"] for row in rows]
+                found = self.session.execute(
+                    select(Call.linkedid, Call.id).where(Call.linkedid.in_(linkedids))
+                ).all()
+                ids = {linkedid: call_id for linkedid, call_id in found}
+                legs = [
+                    _leg_row(ids[snapshot.linkedid], leg)
+                    for snapshot in snapshots
+                    for leg in snapshot.legs
+                ]
+                if legs:
+                    leg_stmt = insert(CallLeg)
+                    leg_stmt = leg_stmt.on_conflict_do_update(
+                        index_elements=[CallLeg.uniqueid],
+                        set_={key: leg_stmt.excluded[key] for key in legs[0] if key != "uniqueid"},
+                    )
+                    self.session.execute(leg_stmt, legs)
+        except IntegrityError:
+            for snapshot in snapshots:
+                try:
+                    self.save(snapshot)
+                except InvalidRecord:
+                    # The linked patient is gone (deleted meanwhile): keep the call.
+                    log.warning(
+                        "call %s: linked patient missing; saved unlinked", snapshot.linkedid
+                    )
+                    self.save(dataclasses.replace(snapshot, patient_id=None))
+            return
         self.session.expire_all()
 
     def get(self, linkedid: str) -> CallSnapshot | None:
@@ -152,6 +182,34 @@ def storable_text(value: str | None) -> str | None:
     if value is None or "\x00" not in value:
         return value
     return value.replace("\x00", "\\x00")
+
+
+def _call_row(snapshot: CallSnapshot) -> dict[str, Any]:
+    return {
+        "linkedid": snapshot.linkedid,
+        "direction": snapshot.direction,
+        "caller_number_raw": storable_text(snapshot.caller_number_raw),
+        "caller_number_e164": snapshot.caller_number_e164,
+        "caller_name": storable_text(snapshot.caller_name),
+        "patient_id": snapshot.patient_id,
+        "arrived_at": snapshot.arrived_at,
+        "answered_at": snapshot.answered_at,
+        "ended_at": snapshot.ended_at,
+        "hangup_cause": snapshot.hangup_cause,
+        "hangup_cause_text": snapshot.hangup_cause_text,
+    }
+
+
+def _leg_row(call_id: int, leg: CallLegSnapshot) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "uniqueid": leg.uniqueid,
+        "channel": storable_text(leg.channel),
+        "created_at": leg.created_at,
+        "answered_at": leg.answered_at,
+        "ended_at": leg.ended_at,
+        "hangup_cause": leg.hangup_cause,
+    }
 
 
 def _insert_for(session: Session):  # type: ignore[no-untyped-def]

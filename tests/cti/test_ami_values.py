@@ -81,3 +81,24 @@ def test_a_hostile_frame_does_not_stop_the_following_ones():
     protocol.data_received(b"queid: c\r\n\r\n")
     assert received == ["Newchannel", "Hangup"]
     assert protocol.version == "11.0.0"
+
+
+def test_plain_events_go_straight_to_the_event_sink_and_responses_to_panoramisk():
+    sunk: list[tuple[str, str]] = []
+    handled: list[str] = []
+
+    class Factory:
+        def dispatch(self, message):
+            handled.append(message["Event"])
+
+    protocol = _HardenedProtocol()
+    protocol.connection_made(transport=None)
+    protocol.factory = Factory()
+    protocol.event_sink = lambda name, headers: sunk.append((name, headers["Uniqueid"]))
+    protocol.data_received(
+        b"Event: Newchannel\r\nUniqueid: 1.1\r\n\r\n"
+        b"Event: CoreShowChannel\r\nActionID: a/1\r\nUniqueid: 1.1\r\n\r\n"
+        b"Event: Shutdown\r\nShutdown: Cleanly\r\n\r\n"
+    )
+    assert sunk == [("Newchannel", "1.1")]
+    assert handled[0] == "CoreShowChannel"

@@ -24,9 +24,10 @@ from cti.tracker import Leg, TrackedCall
 from screenpop.app import create_app
 from screenpop.auth import AuthPolicy
 from screenpop.server import WebServer
+from tests.fixtures.asterisk import PORT_OFFSET
 
 #: Loopback port of the consoles under test (the service's own tests use 28080).
-WEB_TEST_PORT = 28090
+WEB_TEST_PORT = 28090 + PORT_OFFSET
 
 PASSWORDS = {
     "admin": "admin-pass-123",
