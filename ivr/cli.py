@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cti.asterisk.provisioner import AsteriskRunner, InstanceLayout
 from cti.settings import Language, Settings
 from ivr import speech_text
+from ivr.flows import check_command_output, check_flows
 from ivr.prompts import VOICES, PromptCache, PromptError, PromptRenderer
 
 #: A prompt to pre-render: (text, espeak-ng voice name).
@@ -124,3 +125,26 @@ async def _render_all(
                 future.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
     return cache
+
+
+@click.group("ivr")
+def ivr_group() -> None:
+    """IVR flows: the dialogues under dialplans/ivr/<language>/."""
+
+
+@ivr_group.command("check")
+@click.argument(
+    "directory", required=False, type=click.Path(file_okay=False, path_type=Path), default=None
+)
+@click.pass_obj
+def ivr_check_command(settings: Settings, directory: Path | None) -> None:
+    """Validate the flow files (file:line: what is wrong) before anything runs them."""
+    problems = check_flows(directory or flows_dir(settings))
+    click.echo(check_command_output(problems))
+    if problems:
+        raise SystemExit(1)
+
+
+def flows_dir(settings: Settings) -> Path:
+    """Where the IVR flow files live."""
+    return settings.dialplans_dir / "ivr"

@@ -263,6 +263,8 @@ class AsteriskRunner:
             agi_host=s.agi_host,
             agi_port=s.agi_port,
             sip_port=s.asterisk_sip_port,
+            audiosocket_host=s.audiosocket_host,
+            audiosocket_port=s.audiosocket_port,
         )
 
     def _argv(self, *args: str) -> list[str]:

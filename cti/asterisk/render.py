@@ -52,6 +52,8 @@ class InstanceValues:
     agi_host: str
     agi_port: int
     sip_port: int
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = 14575
 
     def path(self, sub: str) -> PurePosixPath:
         return self.root / sub
@@ -60,6 +62,13 @@ class InstanceValues:
     def agi_url(self) -> str:
         host = f"[{self.agi_host}]" if ":" in self.agi_host else self.agi_host
         return f"agi://{host}:{self.agi_port}"
+
+    @property
+    def audiosocket_address(self) -> str:
+        host = self.audiosocket_host
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        return f"{host}:{self.audiosocket_port}"
 
     @property
     def silence(self) -> PurePosixPath:
@@ -123,6 +132,7 @@ def render_instance(v: InstanceValues, shipped_asterisk_conf: str) -> dict[str, 
         + "[globals](+)\n"
         + f"HOTLINE_INSTANCE = {v.name}\n"
         + f"HOTLINE_AGI_URL = {_value('agi url', v.agi_url)}\n"
+        + f"HOTLINE_AUDIOSOCKET = {_value('audiosocket', v.audiosocket_address)}\n"
         + f"HOTLINE_SHARE_DIR = {v.path('share')}\n"
         + f"HOTLINE_SILENCE = {v.silence}\n"
         + f"HOTLINE_MONITOR_DIR = {v.path('monitor')}\n",

@@ -15,6 +15,11 @@ import pytest
 from cti.asterisk import AsteriskRunner
 from cti.settings import Settings
 from tests.asterisk.ami_helpers import AmiSession, is_event, originate_simulated_call
+from tests.fixtures.asterisk import TEST_PORTS
+
+AMI_PORT = TEST_PORTS["ami_port"]
+AGI_PORT = TEST_PORTS["agi_port"]
+SIP_PORT = TEST_PORTS["asterisk_sip_port"]
 
 pytestmark = pytest.mark.asterisk
 
@@ -41,8 +46,9 @@ def test_status_reports_a_booted_asterisk_22(asterisk: AsteriskRunner) -> None:
     assert status.running and status.booted
     assert status.version is not None and status.version.startswith("22.")
     assert status.pid and status.pid > 0
-    assert status.ami_listening and status.ami_port == 25038 and status.sip_port == 25060
-    assert status.agi_url == "agi://127.0.0.1:24573"
+    assert status.ami_listening
+    assert (status.ami_port, status.sip_port) == (AMI_PORT, SIP_PORT)
+    assert status.agi_url == f"agi://127.0.0.1:{AGI_PORT}"
 
 
 def test_up_is_idempotent(asterisk: AsteriskRunner) -> None:
@@ -54,11 +60,11 @@ def test_up_is_idempotent(asterisk: AsteriskRunner) -> None:
 def test_cli_and_instance_values(asterisk: AsteriskRunner) -> None:
     assert "Asterisk 22." in asterisk.cli("core show version")
     transports = asterisk.cli("pjsip show transports")
-    assert "127.0.0.1:25060" in transports
+    assert f"127.0.0.1:{SIP_PORT}" in transports
     settings = asterisk.cli("manager show settings")
-    assert "127.0.0.1:25038" in settings
+    assert f"127.0.0.1:{AMI_PORT}" in settings
     globals_ = asterisk.cli("dialplan show globals")
-    assert "HOTLINE_AGI_URL=agi://127.0.0.1:24573" in globals_
+    assert f"HOTLINE_AGI_URL=agi://127.0.0.1:{AGI_PORT}" in globals_
     assert f"HOTLINE_SHARE_DIR={asterisk.layout.share_asterisk}" in globals_
 
 
