@@ -292,13 +292,7 @@ async def bench_asterisk(
     prompts = await render(runner.layout.share_host / "speech-bench")
     next_pcm = read_prompt(prompts["<next>"])
     bus = EventBus()
-    ami = AmiClient(
-        host=settings.ami_host,
-        port=settings.ami_port,
-        username=settings.ami_username,
-        secret=settings.ami_secret.get_secret_value(),
-        bus=bus,
-    )
+    ami = AmiClient.from_settings(settings, bus)
     await ami.start(wait_s=30)
     hub = AudioHub(recognizer)
     line = SimulatedCallerLine()

@@ -33,6 +33,7 @@ from cti.errors import (
     AmiTimeout,
     UnsafeAmiValue,
 )
+from cti.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -328,6 +329,19 @@ class AmiClient:
             protocol_factory=_HardenedProtocol,
         )
         self._manager.register_event("*", self._dispatch)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, bus: EventBus) -> AmiClient:
+        """The client for the AMI user and link settings of this deployment."""
+        return cls(
+            host=settings.ami_host,
+            port=settings.ami_port,
+            username=settings.ami_username,
+            secret=settings.ami_secret.get_secret_value(),
+            bus=bus,
+            backoff=Backoff(settings.ami_reconnect_initial_s, settings.ami_reconnect_max_s),
+            action_timeout_s=settings.ami_action_timeout_s,
+        )
 
     def on_login(self, hook: LoginHook) -> None:
         """Run ``hook`` after every successful login (first and after each reconnect)."""

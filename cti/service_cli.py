@@ -133,13 +133,7 @@ async def _spoken_files(settings: Settings, texts: tuple[str, ...], voice: str) 
 @contextlib.asynccontextmanager
 async def _ami(settings: Settings) -> Any:
     bus = EventBus()
-    ami = AmiClient(
-        host=settings.ami_host,
-        port=settings.ami_port,
-        username=settings.ami_username,
-        secret=settings.ami_secret.get_secret_value(),
-        bus=bus,
-    )
+    ami = AmiClient.from_settings(settings, bus)
     await ami.start(wait_s=15)
     try:
         yield ami

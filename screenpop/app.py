@@ -5,8 +5,8 @@ File roles (the same in every console package as it grows):
 * ``app.py`` — wiring: services, routes, the error handler, security headers;
 * ``dependencies.py`` — ``Annotated`` dependencies (services, current user, roles);
 * ``routes/`` — HTTP and WebSocket resources, one module per area;
-* ``auth.py``, ``live_calls.py``, ``auditing.py`` — services, no HTTP inside;
-* ``queries.py`` — read-only queries the store does not offer yet;
+* ``auth.py``, ``live_calls.py``, ``auditing.py`` — services, no HTTP inside (data
+  through the store's repositories);
 * ``errors.py`` — the domain error tree and its status codes;
 * ``i18n.py`` — UI text in Chinese and English;
 * ``templates/``, ``static/`` — server-rendered HTML, CSS and one vanilla JS file.

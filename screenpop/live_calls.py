@@ -21,9 +21,9 @@ import phonenumbers
 
 from crm_store.enums import CallDirection
 from crm_store.gateway import StoreGateway
-from crm_store.repositories.calls import CallSnapshot
+from crm_store.repositories.calls import CallRepository, CallSnapshot
+from crm_store.repositories.patients import PatientRepository
 from cti.bus import EventBus, Subscription
-from screenpop import queries
 from screenpop.i18n import Translator, cause_label
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,8 @@ class CallBoard:
         limit = self.ended_limit
 
         def load(session: Any) -> tuple[list[CallSnapshot], list[CallSnapshot]]:
-            return queries.open_calls(session), queries.recent_ended_calls(session, limit=limit)
+            calls = CallRepository(session)
+            return calls.in_progress(), calls.recent_ended(limit=limit)
 
         open_calls, ended = await self.store.read(load)
         await self._resolve_names(c.patient_id for c in (*open_calls, *ended))
@@ -295,7 +296,7 @@ class CallBoard:
         if not wanted:
             return
         try:
-            found = await self.store.read(lambda s: queries.patient_names(s, wanted))
+            found = await self.store.read(lambda s: PatientRepository(s).display_names(wanted))
         except Exception:
             # The call still shows (without a name); the next call of this patient retries.
             log.exception("could not look up %d patient names for the call board", len(wanted))

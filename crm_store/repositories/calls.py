@@ -163,6 +163,27 @@ class CallRepository:
         )
         return [_snapshot(call) for call in calls]
 
+    def recent_ended(self, *, limit: int = 50) -> list[CallSnapshot]:
+        """The ``limit`` most recently ended calls, newest first, without their legs
+        (the consoles list calls, not channels)."""
+        calls = self.session.scalars(
+            select(Call)
+            .where(Call.ended_at.is_not(None))
+            .order_by(Call.ended_at.desc(), Call.id.desc())
+            .limit(limit)
+        )
+        return [_snapshot(call, with_legs=False) for call in calls]
+
+    def in_progress(self, *, limit: int = 500) -> list[CallSnapshot]:
+        """Calls still in progress, oldest first, without their legs."""
+        calls = self.session.scalars(
+            select(Call)
+            .where(Call.ended_at.is_(None))
+            .order_by(Call.arrived_at, Call.id)
+            .limit(limit)
+        )
+        return [_snapshot(call, with_legs=False) for call in calls]
+
     def recent_for_patient(self, patient_id: int, *, limit: int = 20) -> list[CallSnapshot]:
         """A patient's latest calls, newest first."""
         calls = self.session.scalars(
@@ -219,7 +240,7 @@ def _insert_for(session: Session):  # type: ignore[no-untyped-def]
     return sqlite.insert
 
 
-def _snapshot(call: Call) -> CallSnapshot:
+def _snapshot(call: Call, *, with_legs: bool = True) -> CallSnapshot:
     return CallSnapshot(
         linkedid=call.linkedid,
         direction=call.direction,
@@ -232,7 +253,9 @@ def _snapshot(call: Call) -> CallSnapshot:
         ended_at=call.ended_at,
         hangup_cause=call.hangup_cause,
         hangup_cause_text=call.hangup_cause_text,
-        legs=tuple(
+        legs=()
+        if not with_legs
+        else tuple(
             CallLegSnapshot(
                 uniqueid=leg.uniqueid,
                 channel=leg.channel,

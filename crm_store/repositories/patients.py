@@ -179,6 +179,16 @@ class PatientRepository:
             raise PatientNotFound(patient_id)
         return _record(patient)
 
+    def display_names(self, patient_ids: Iterable[int]) -> dict[int, str]:
+        """Display names of these patients (ids that do not exist are left out)."""
+        ids = sorted(set(patient_ids))
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(Patient.id, Patient.full_name).where(Patient.id.in_(ids))
+        )
+        return {patient_id: name for patient_id, name in rows}
+
     def verify_identity(self, patient_id: int, *, date_of_birth: dt.date) -> bool:
         """The IVR's identity check before anything personal is said: does the date of
         birth the caller gave match?"""
