@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -216,10 +216,18 @@ class DialerRepository:
 
     # ------------------------------------------------------------------ calls
 
-    def attempts_of(self, patient_ids: Iterable[int], *, since: dt.datetime) -> list[CallAttempt]:
-        """Offer calls to these patients started after ``since`` (and any still in flight)."""
+    def attempts_of(
+        self, patient_ids: Iterable[int], *, since: dt.datetime, slot_id: int | None = None
+    ) -> list[CallAttempt]:
+        """Offer calls to these patients started after ``since`` and any of theirs still in
+        flight — and, with ``slot_id``, every call about that slot still in flight (to
+        patients no longer among the candidates because we are calling them)."""
         ids = sorted(set(patient_ids))
-        if not ids:
+        in_flight = DialerCall.result == DialerCallResult.PENDING
+        about_slot = (
+            and_(WaitlistOffer.slot_id == slot_id, in_flight) if slot_id is not None else None
+        )
+        if not ids and about_slot is None:
             return []
         query = (
             select(
@@ -230,8 +238,13 @@ class DialerRepository:
             )
             .join(WaitlistOffer, WaitlistOffer.id == DialerCall.offer_id)
             .where(
-                DialerCall.patient_id.in_(ids),
-                (DialerCall.started_at >= since) | (DialerCall.result == DialerCallResult.PENDING),
+                or_(
+                    and_(
+                        DialerCall.patient_id.in_(ids),
+                        or_(DialerCall.started_at >= since, in_flight),
+                    ),
+                    about_slot if about_slot is not None else false(),
+                )
             )
         )
         return [CallAttempt(*row) for row in self.session.execute(query).all()]
@@ -319,11 +332,16 @@ class DialerRepository:
         self.waitlist.record_outcome(
             offer_id, OfferOutcome.ACCEPTED, appointment_id=booked.appointment_id, now=now
         )
-        self.close_refill(
-            call.refill_id,
-            RefillStatus.FILLED,
-            now=now,
-            filled_appointment_id=booked.appointment_id,
+        # FILLED even if the dialer had meanwhile given up on it (the slot was booked).
+        self.session.execute(
+            update(SlotRefill)
+            .where(SlotRefill.id == call.refill_id, SlotRefill.status != RefillStatus.FILLED)
+            .values(
+                status=RefillStatus.FILLED,
+                closed_at=now,
+                filled_appointment_id=booked.appointment_id,
+            )
+            .execution_options(synchronize_session=False)
         )
         return AcceptOutcome(DialerCallResult.ACCEPTED, booked.appointment_id, booked.reference)
 
