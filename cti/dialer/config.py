@@ -82,6 +82,14 @@ class DialerPolicy(BaseModel):
             numbers.add(number.e164)
         return frozenset(numbers)
 
+    @field_validator("channel")
+    @classmethod
+    def _dialable_template(cls, value: str) -> str:
+        from cti.dialer.originate import dial_channel  # the same check Originate makes
+
+        dial_channel(value, "+8613800138000")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> DialerPolicy:
         if self.calling_end <= self.calling_start:
