@@ -102,6 +102,7 @@ class AcceptOutcome:
 @dataclass(frozen=True)
 class RefillCall:
     offer_id: int
+    refill_id: int
     patient_id: int
     started_at: dt.datetime
     ended_at: dt.datetime | None
@@ -392,6 +393,7 @@ class DialerRepository:
         *,
         slot_id: int | None = None,
         status: RefillStatus | None = None,
+        freed_since: dt.datetime | None = None,
         limit: int = 100,
     ) -> list[RefillView]:
         """Refills (newest first) with every call made for them."""
@@ -405,6 +407,8 @@ class DialerRepository:
             query = query.where(SlotRefill.slot_id == slot_id)
         if status is not None:
             query = query.where(SlotRefill.status == status)
+        if freed_since is not None:
+            query = query.where(SlotRefill.freed_at >= freed_since)
         rows = self.session.execute(query).all()
         ids = [refill.id for refill, _ in rows]
         calls: dict[int, list[RefillCall]] = {i: [] for i in ids}
@@ -417,6 +421,7 @@ class DialerRepository:
                 calls[call.refill_id].append(
                     RefillCall(
                         call.offer_id,
+                        call.refill_id,
                         call.patient_id,
                         call.started_at,
                         call.ended_at,
@@ -446,7 +451,9 @@ class DialerRepository:
             .order_by(DialerCall.started_at)
         )
         return [
-            RefillCall(c.offer_id, c.patient_id, c.started_at, c.ended_at, c.result, c.detail)
+            RefillCall(
+                c.offer_id, c.refill_id, c.patient_id, c.started_at, c.ended_at, c.result, c.detail
+            )
             for c in self.session.scalars(query)
         ]
 
