@@ -16,6 +16,7 @@ from crm_store.models import Appointment, Patient, PhoneNumber, Slot, User
 from crm_store.repositories import PatientRepository, UserRepository
 from crm_store.seed import seed_database
 from cti.settings import Settings
+from tests.store.test_store_migrations import HEAD
 
 
 def _settings(database: Database, tmp_path: Path) -> Settings:
@@ -162,6 +163,6 @@ def test_import_appointments(database: Database, tmp_path: Path) -> None:
 def test_db_commands(database: Database, tmp_path: Path) -> None:
     settings = _settings(database, tmp_path)
     result = CliRunner().invoke(db_group, ["upgrade"], obj=settings)
-    assert result.exit_code == 0 and "revision 0001" in result.output
+    assert result.exit_code == 0 and f"revision {HEAD}" in result.output
     result = CliRunner().invoke(db_group, ["current"], obj=settings)
-    assert result.output.strip() == "0001"
+    assert result.output.strip() == HEAD
