@@ -234,7 +234,12 @@ def _eligible(
             continue  # on the phone with us already (this slot or another)
         if any(a.slot_id == slot.slot_id and a.result not in RETRYABLE for a in history):
             continue  # already decided about this slot (declined, accepted, just taken)
-        recent = [a.started_at for a in history if now - a.started_at < policy.attempt_window]
+        # A call that never reached the network (our fault) does not use up an attempt.
+        recent = [
+            a.started_at
+            for a in history
+            if a.result is not CallResult.FAILED and now - a.started_at < policy.attempt_window
+        ]
         free_at = now
         if len(recent) >= policy.max_attempts_per_patient:
             # The cap frees up when the oldest calls in the window age out of it.

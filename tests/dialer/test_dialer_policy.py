@@ -201,6 +201,14 @@ def test_attempt_cap_per_patient_across_slots() -> None:
     )
 
 
+def test_a_failed_placement_does_not_use_up_the_patients_attempts() -> None:
+    history = [
+        attempt(1, CallResult.FAILED, dt.timedelta(minutes=5)),
+        attempt(1, CallResult.FAILED, dt.timedelta(minutes=3), slot_id=8),
+    ]
+    assert called(decide(SLOT, [candidate(1)], history, NOW, POLICY, lines_in_use=0)) == [1]
+
+
 def test_parallel_offers_and_lines_are_capped() -> None:
     people = [candidate(n) for n in range(1, 8)]
     in_flight = [attempt(1, CallResult.PENDING, dt.timedelta(seconds=20))]
@@ -333,6 +341,7 @@ def test_never_breaches_the_rules(
         assert c.last_refused_at is None or now - c.last_refused_at >= policy.refusal_cooldown
         mine = [a for a in history if a.patient_id == c.patient_id]
         assert all(a.result is not CallResult.PENDING for a in mine)
-        assert all(now - a.started_at >= policy.attempt_spacing for a in mine)
-        window = [a for a in mine if now - a.started_at < policy.attempt_window]
+        placed = [a for a in mine if a.result is not CallResult.FAILED]
+        assert all(now - a.started_at >= policy.attempt_spacing for a in placed)
+        window = [a for a in placed if now - a.started_at < policy.attempt_window]
         assert len(window) < policy.max_attempts_per_patient
