@@ -146,3 +146,16 @@ class DialerCallResult(str, enum.Enum):
     BUSY = "busy"
     MACHINE = "machine"  # Asterisk's AMD heard an answering machine
     FAILED = "failed"  # could not be placed, or never reported back
+
+
+class ReminderResult(str, enum.Enum):
+    """How one appointment-reminder call ended."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"  # pressed 1
+    CANCELLED = "cancelled"  # pressed 2: the appointment is cancelled and its place refilled
+    NO_INPUT = "no_input"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    MACHINE = "machine"
+    FAILED = "failed"

@@ -53,6 +53,7 @@ from crm_store.enums import (
     OfferOutcome,
     PreferredLanguage,
     RefillStatus,
+    ReminderResult,
     Role,
     Sex,
     WaitlistStatus,
@@ -470,6 +471,27 @@ class DialerCall(Base):
         _enum(DialerCallResult, "result"), default=DialerCallResult.PENDING
     )
     detail: Mapped[str | None] = mapped_column(String(64))  # AMD cause, originate reason
+
+
+class ReminderCall(Base):
+    """One day-before reminder call about an appointment, and how it ended."""
+
+    __tablename__ = "reminder_calls"
+    __table_args__ = (
+        Index("ix_reminder_calls_appointment_id", "appointment_id"),
+        Index("ix_reminder_calls_result", "result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    number_e164: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    result: Mapped[ReminderResult] = mapped_column(
+        _enum(ReminderResult, "result"), default=ReminderResult.PENDING
+    )
+    detail: Mapped[str | None] = mapped_column(String(64))
 
 
 # --------------------------------------------------------------------------- calls

@@ -15,6 +15,7 @@ from cti.bus import EventBus
 from cti.call_tracking import CallJournal, CallTrackingService
 from cti.caller_identification import CallerIdentifier
 from cti.dialer.offer_call import OfferCallApp
+from cti.dialer.reminder_call import ReminderCallApp
 from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
@@ -89,16 +90,19 @@ class Hotline:
             default_language=settings.language,
             hospital_names=hospital_names(settings),
         )
-        offers = OfferCallApp(
-            store=store,
-            prompts=prompts,
-            layout=layout,
-            bus=bus,
-            policy=settings.dialer,
-            hospital_names=hospital_names(settings),
-        )
+        dialer_apps = {
+            route: app(
+                store=store,
+                prompts=prompts,
+                layout=layout,
+                bus=bus,
+                policy=settings.dialer,
+                hospital_names=hospital_names(settings),
+            )
+            for route, app in (("dialer-offer", OfferCallApp), ("dialer-reminder", ReminderCallApp))
+        }
         agi = FastAgiServer(
-            {"inbound": greeting, "dialer-offer": offers}, settings.agi_host, settings.agi_port
+            {"inbound": greeting, **dialer_apps}, settings.agi_host, settings.agi_port
         )
         await agi.start()
         web = WebServer(

@@ -58,6 +58,9 @@ class DialerPolicy(BaseModel):
     ring_timeout: dt.timedelta = dt.timedelta(seconds=30)
     caller_id: str = Field(default="Hospital <10000>", max_length=80)
     poll_interval: dt.timedelta = dt.timedelta(seconds=5)
+    # Day-before appointment reminders (confirm, or cancel — which frees the place for
+    # refill), under the same calling hours, attempts, lines and do-not-call list.
+    reminders: bool = False
     # For the operators' figures: revenue recovered per refilled slot.
     average_fee: float = Field(default=50.0, ge=0)
     fee_currency: str = Field(default="CNY", min_length=3, max_length=3)

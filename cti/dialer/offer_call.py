@@ -4,37 +4,24 @@ Asterisk runs it once the patient's phone has answered and AMD has listened. A m
 hears nothing (no patient data on a voicemail) and the call ends; a person hears the
 offer and presses 1 to take it — booked atomically, or told it was just taken — or 2
 to decline. Every ending is written to the store and published on the bus as
-``dialer.call_finished``.
+``dialer.call_finished`` (and every text played as ``dialer.prompt``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from crm_store.enums import DialerCallResult
 from crm_store.errors import InvalidTransition
-from crm_store.gateway import StoreGateway
-from crm_store.models import utcnow
 from crm_store.repositories.dialer import AcceptOutcome, DialerRepository, OfferDetails
-from cti.asterisk.provisioner import InstanceLayout
-from cti.bus import EventBus
 from cti.dialer import texts
-from cti.dialer.config import DialerPolicy
+from cti.dialer.voice import DialerCallApp, parse_call_args
 from cti.errors import AgiHangup
 from cti.fastagi import AgiSession
 from cti.settings import Language
-from ivr.prompts import PromptCache
 
 log = logging.getLogger(__name__)
-
-#: How long the patient has to press a key after the offer has been said, and how often
-#: the offer is said before the call ends without a choice.
-CHOICE_WAIT_MS = 5000
-OFFER_REPEATS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,46 +33,14 @@ class CallFinished:
     appointment_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OfferPrompt:
-    """Published as ``dialer.prompt`` for every text an offer call plays."""
-
-    offer_id: int
-    text: str
-    interrupted_by: str
-
-
-class OfferCallApp:
-    def __init__(
-        self,
-        *,
-        store: StoreGateway,
-        prompts: PromptCache,
-        layout: InstanceLayout,
-        bus: EventBus,
-        policy: DialerPolicy,
-        hospital_names: Mapping[Language, str],
-        clock: Callable[[], dt.datetime] = utcnow,
-    ) -> None:
-        self.store = store
-        self.prompts = prompts
-        self.layout = layout
-        self.bus = bus
-        self.policy = policy
-        self.hospital_names = hospital_names
-        self.clock = clock
-
+class OfferCallApp(DialerCallApp):
     async def __call__(self, session: AgiSession) -> None:
-        args = session.env.arguments
-        # The offer id came from our own Originate, but it travels through the dialplan:
-        # take digits only.
-        if not args or not re.fullmatch(r"[0-9]{1,12}", args[0]):
-            log.warning("dialer-offer AGI without a valid offer id: %r", args[:1])
+        args = parse_call_args(session.env.arguments)
+        if args is None:
+            log.warning("dialer-offer AGI without a valid offer id")
             await session.hangup()
             return
-        offer_id = int(args[0])
-        amd_status = args[1] if len(args) > 1 else ""
-        amd_cause = args[2] if len(args) > 2 else ""
+        offer_id = args.call_id
         details = await self.store.read(lambda s: DialerRepository(s).offer_details(offer_id))
         if details is None or details.result is not DialerCallResult.PENDING:
             log.warning("dialer-offer AGI for offer %s, which is not a call in flight", offer_id)
@@ -93,8 +48,8 @@ class OfferCallApp:
             return
         now = self.clock()
         await self.store.write(lambda s: DialerRepository(s).mark_answered(offer_id, now=now))
-        if amd_status == "MACHINE":
-            await self._finish(offer_id, DialerCallResult.MACHINE, f"AMD {amd_cause}")
+        if args.amd_status == "MACHINE":
+            await self._finish(offer_id, DialerCallResult.MACHINE, f"AMD {args.amd_cause}")
             await session.hangup()
             return
         try:
@@ -104,22 +59,9 @@ class OfferCallApp:
 
     async def _converse(self, session: AgiSession, details: OfferDetails) -> None:
         language = Language(details.language.value)
-        zh = language is Language.MANDARIN
-        offer = texts.SlotOffer(
-            doctor_name=details.doctor_name_zh if zh else details.doctor_name_en,
-            department_name=details.department_name_zh if zh else details.department_name_en,
-            starts_at=details.starts_at,
-            timezone=self.policy.timezone,
-        )
+        offer = self.slot_words(language, details)
         text = texts.offer_text(language, offer, self.hospital_names[language])
-        choice = ""
-        for _ in range(OFFER_REPEATS):
-            choice = await self._say(session, details.offer_id, text, language, "12")
-            if not choice:
-                response = await session.command("WAIT FOR DIGIT", CHOICE_WAIT_MS)
-                choice = chr(response.result_int) if response.result_int > 0 else ""
-            if choice in ("1", "2"):
-                break
+        choice = await self.voice.ask(session, "offer", details.offer_id, text, language)
         if choice == "1":
             now = self.clock()
             outcome: AcceptOutcome = await self.store.write(
@@ -139,17 +81,8 @@ class OfferCallApp:
         else:
             await self._finish(details.offer_id, DialerCallResult.NO_INPUT, None)
             reply = texts.no_choice_text(language)
-        await self._say(session, details.offer_id, reply, language, "")
+        await self.voice.say(session, "offer", details.offer_id, reply, language)
         await session.hangup()
-
-    async def _say(
-        self, session: AgiSession, offer_id: int, text: str, language: Language, keys: str
-    ) -> str:
-        prompt = await self.prompts.get(text, language)
-        asterisk_file = str(self.layout.to_asterisk(prompt.path).with_suffix(""))
-        playback = await session.stream_file(asterisk_file, escape_digits=keys)
-        self.bus.publish("dialer.prompt", OfferPrompt(offer_id, text, playback.digit))
-        return playback.digit
 
     async def _finish(self, offer_id: int, result: DialerCallResult, detail: str | None) -> None:
         now = self.clock()

@@ -8,8 +8,11 @@ from collections.abc import Mapping
 
 from crm_store.enums import DialerCallResult
 
-#: Context in dialplans/dialer.conf that an answered offer call enters.
+#: Contexts in dialplans/dialer.conf that an answered dialer call enters, and the channel
+#: variable carrying the call's id there.
 OFFER_CONTEXT = "hotline-dialer-offer"
+REMINDER_CONTEXT = "hotline-dialer-reminder"
+_CALL_VARIABLE = {OFFER_CONTEXT: "HOTLINE_OFFER", REMINDER_CONTEXT: "HOTLINE_REMINDER"}
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _TEMPLATE_FIELDS = ("{number}", "{digits}")
@@ -40,27 +43,29 @@ def dial_channel(template: str, number_e164: str) -> str:
     return template.replace("{number}", number_e164).replace("{digits}", number_e164[1:])
 
 
-def offer_originate_action(
+def dialer_originate_action(
     *,
     channel_template: str,
     number_e164: str,
-    offer_id: int,
+    call_id: int,
     ring_timeout_s: float,
     caller_id: str,
+    context: str = OFFER_CONTEXT,
 ) -> dict[str, str | list[str]]:
-    """Originate the offer call; once answered it runs [hotline-dialer-offer]."""
+    """Originate a dialer call; once answered it runs ``context`` (an offer or a
+    reminder) with the call's id in its channel variable."""
     if not re.fullmatch(r"[0-9A-Za-z +<>\"._-]{0,80}", caller_id):
         raise BadDialString(f"caller ID {caller_id!r} has characters not allowed in it")
     return {
         "Action": "Originate",
         "Channel": dial_channel(channel_template, number_e164),
-        "Context": OFFER_CONTEXT,
+        "Context": context,
         "Exten": "s",
         "Priority": "1",
         "Async": "true",
         "Timeout": str(int(ring_timeout_s * 1000)),
         "CallerID": caller_id,
-        "Variable": [f"HOTLINE_OFFER={int(offer_id)}"],
+        "Variable": [f"{_CALL_VARIABLE[context]}={int(call_id)}"],
     }
 
 

@@ -12,22 +12,29 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm_store.enums import DialerCallResult, RefillStatus
+from crm_store.enums import DialerCallResult, RefillStatus, ReminderResult
 from crm_store.errors import InvalidTransition
 from crm_store.gateway import StoreGateway
 from crm_store.models import utcnow
 from crm_store.repositories.dialer import DialerRepository, OpenRefill
+from crm_store.repositories.reminders import DueAppointment, ReminderRepository
 from crm_store.repositories.waitlist import WaitlistRepository
 from cti.ami import AmiClient
 from cti.bus import EventBus
 from cti.dialer.config import DialerPolicy
 from cti.dialer.offer_call import CallFinished
-from cti.dialer.originate import offer_originate_action, unanswered_result
+from cti.dialer.originate import (
+    OFFER_CONTEXT,
+    REMINDER_CONTEXT,
+    dialer_originate_action,
+    unanswered_result,
+)
 from cti.dialer.policy import (
     CallNow,
     Candidate,
@@ -40,6 +47,8 @@ from cti.dialer.policy import (
     WaitUntil,
     decide,
 )
+from cti.dialer.reminder_call import ReminderFinished
+from cti.dialer.reminders import reminder_window, reminders_to_place
 from cti.errors import AmiError
 
 log = logging.getLogger(__name__)
@@ -85,7 +94,9 @@ class DialerService:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._calls: set[asyncio.Task[None]] = set()
-        self._subscription = bus.subscribe("dialer", ["dialer.call_finished"], self._call_finished)
+        self._subscription = bus.subscribe(
+            "dialer", ["dialer.call_finished", "dialer.reminder_finished"], self._call_finished
+        )
 
     async def start(self) -> None:
         if self._task is None:
@@ -121,7 +132,7 @@ class DialerService:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
 
-    def _call_finished(self, _topic: str, _finished: CallFinished) -> None:
+    def _call_finished(self, _topic: str, _finished: CallFinished | ReminderFinished) -> None:
         self._wake.set()
 
     # ------------------------------------------------------------------ one pass
@@ -139,7 +150,7 @@ class DialerService:
         lost_before = now - policy.ring_timeout - policy.offer_hold - ORIGINATE_GRACE
         await self.store.write(lambda s: _close_lost_calls(s, lost_before, now))
         refills = await self.store.read(lambda s: DialerRepository(s).open_refills())
-        lines_in_use = await self.store.read(lambda s: DialerRepository(s).calls_in_flight())
+        lines_in_use = await self.store.read(_lines_in_use)
         placed: list[PlannedCall] = []
         for refill in refills:
             if self._asleep_until.get(refill.refill_id, now) > now:
@@ -165,7 +176,40 @@ class DialerService:
                     if await self._place(planned, now):
                         placed.append(planned)
                         lines_in_use += 1
+        # Reminders get the lines the offers left (a freed place is more urgent).
+        await self._remind(now, lines_in_use)
         return placed
+
+    async def _remind(self, now: dt.datetime, lines_in_use: int) -> list[DueAppointment]:
+        policy = self.policy
+        if not policy.reminders:
+            return []
+        start, end = reminder_window(now, policy)
+
+        def due(session: Session) -> list[DueAppointment]:
+            repo = ReminderRepository(session)
+            appointments = repo.due_between(start, end)
+            attempts = repo.attempts_for(a.appointment_id for a in appointments)
+            return reminders_to_place(
+                appointments, attempts, now, policy, lines_in_use=lines_in_use
+            )
+
+        chosen = await self.store.read(due)
+        for appointment in chosen:
+            number = appointment.phone_e164
+            assert number is not None  # reminders_to_place never chooses one without
+            call_id = await self.store.write(
+                lambda s, a=appointment, n=number: ReminderRepository(s).start(  # type: ignore[misc]
+                    appointment_id=a.appointment_id, patient_id=a.patient_id, number_e164=n, now=now
+                )
+            )
+            self._spawn(self._originate(call_id, number, REMINDER_CONTEXT), f"reminder-{call_id}")
+        return chosen
+
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=f"dialer-{name}")
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
 
     def _decide(
         self, session: Session, refill: OpenRefill, now: dt.datetime, lines: int
@@ -214,23 +258,22 @@ class DialerService:
             )
         except InvalidTransition:
             return False  # the entry changed since we read it (offered elsewhere, withdrawn)
-        task = asyncio.get_running_loop().create_task(
-            self._originate(offer_id, number), name=f"dialer-offer-{offer_id}"
-        )
-        self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
+        self._spawn(self._originate(offer_id, number, OFFER_CONTEXT), f"offer-{offer_id}")
         return True
 
-    async def _originate(self, offer_id: int, number: str) -> None:
+    async def _originate(self, call_id: int, number: str, context: str) -> None:
+        """Place an offer or reminder call; record it here if it was never answered (the
+        call's FastAGI app records what happens once it is)."""
         policy = self.policy
         detail: str | None = None
         try:
-            action = offer_originate_action(
+            action = dialer_originate_action(
                 channel_template=policy.channel,
                 number_e164=number,
-                offer_id=offer_id,
+                call_id=call_id,
                 ring_timeout_s=policy.ring_timeout.total_seconds(),
                 caller_id=policy.caller_id,
+                context=context,
             )
             timeout = (policy.ring_timeout + ORIGINATE_GRACE).total_seconds()
             events = await self.ami.send_list(action, timeout_s=timeout)
@@ -245,13 +288,31 @@ class DialerService:
                 result = unanswered_result(responses[0])
                 detail = f"reason {responses[0].get('Reason', '')}"
         if result is None:
-            return  # answered: the offer app records what the patient chose
+            return  # answered: the call's app records what the patient chose
         now = self.clock()
+        if context == REMINDER_CONTEXT:
+            reminder_result = ReminderResult(result.value)
+            closed = await self.store.write(
+                lambda s: ReminderRepository(s).finish(
+                    call_id, reminder_result, now=now, detail=detail
+                )
+            )
+            if closed:
+                self.bus.publish(
+                    "dialer.reminder_finished", ReminderFinished(call_id, reminder_result)
+                )
+            return
         closed = await self.store.write(
-            lambda s: DialerRepository(s).finish_call(offer_id, result, now=now, detail=detail)
+            lambda s: DialerRepository(s).finish_call(call_id, result, now=now, detail=detail)
         )
         if closed:
-            self.bus.publish("dialer.call_finished", CallFinished(offer_id, result))
+            self.bus.publish("dialer.call_finished", CallFinished(call_id, result))
+
+
+def _lines_in_use(session: Session) -> int:
+    return (
+        DialerRepository(session).calls_in_flight() + ReminderRepository(session).calls_in_flight()
+    )
 
 
 def _close_lost_calls(session: Session, before: dt.datetime, now: dt.datetime) -> int:

@@ -33,17 +33,22 @@ def _clean(raw: str) -> str:
     return speech_text.clean_spoken_text(raw, MAX_NAME_CHARS)
 
 
-def offer_text(language: Language, offer: SlotOffer, hospital: str) -> str:
-    """ "Hello, this is <hospital>. An appointment has come free: Dr. Li, cardiology,
-    Thursday, 4th March, 10:30 AM. To take it, press 1. To decline, press 2." """
+def _spoken(language: Language, offer: SlotOffer, hospital: str) -> tuple[str, ...]:
+    """Day, time, doctor, department and hospital as the voice says them."""
     local = offer.starts_at.astimezone(zoneinfo.ZoneInfo(offer.timezone))
-    day = speech_text.date_text(local.date(), language)
-    time = speech_text.time_text(local.time(), language)
-    doctor, department, hospital = (
+    return (
+        speech_text.date_text(local.date(), language),
+        speech_text.time_text(local.time(), language),
         _clean(offer.doctor_name),
         _clean(offer.department_name),
         _clean(hospital),
     )
+
+
+def offer_text(language: Language, offer: SlotOffer, hospital: str) -> str:
+    """ "Hello, this is <hospital>. An appointment has come free: Dr. Li, cardiology,
+    Thursday, 4th March, 10:30 AM. To take it, press 1. To decline, press 2." """
+    day, time, doctor, department, hospital = _spoken(language, offer, hospital)
     if language is Language.MANDARIN:
         return (
             f"您好，这里是{hospital}。您在候补名单上的预约有空位了：{department}，{doctor}，"
@@ -82,3 +87,38 @@ def no_choice_text(language: Language) -> str:
     if language is Language.MANDARIN:
         return "我们没有收到您的选择。您仍在候补名单上。再见。"
     return "We did not hear a choice. You stay on the waiting list. Goodbye."
+
+
+def reminder_text(language: Language, offer: SlotOffer, hospital: str) -> str:
+    """ "Hello, this is <hospital>. A reminder of your appointment tomorrow, Thursday,
+    4th March, at 10:30 AM, with Dr. Li, cardiology. To confirm, press 1. If you cannot
+    come, press 2 to cancel it." """
+    day, time, doctor, department, hospital = _spoken(language, offer, hospital)
+    if language is Language.MANDARIN:
+        return (
+            f"您好，这里是{hospital}。提醒您明天的预约：{day}，{time}，{department}，{doctor}。"
+            "确认请按1，如不能前来，取消请按2。"
+        )
+    return (
+        f"Hello, this is {hospital}. A reminder of your appointment tomorrow, {day}, at "
+        f"{time}, with Dr. {doctor}, {department}. To confirm, press 1. If you cannot come, "
+        "press 2 to cancel it."
+    )
+
+
+def confirmed_text(language: Language) -> str:
+    if language is Language.MANDARIN:
+        return "谢谢，您的预约已确认。再见。"
+    return "Thank you, your appointment is confirmed. Goodbye."
+
+
+def reminder_cancelled_text(language: Language) -> str:
+    if language is Language.MANDARIN:
+        return "您的预约已取消，这个号会留给其他患者。再见。"
+    return "Your appointment is cancelled; the time will go to another patient. Goodbye."
+
+
+def reminder_no_choice_text(language: Language) -> str:
+    if language is Language.MANDARIN:
+        return "我们没有收到您的选择，您的预约保持不变。再见。"
+    return "We did not hear a choice; your appointment stays booked. Goodbye."

@@ -34,9 +34,11 @@ def build_clinic(
     starts_in: dt.timedelta = dt.timedelta(days=2),
     tag: str = "",
     language: PreferredLanguage = PreferredLanguage.ENGLISH,
+    holder_numbers: list[str] | None = None,
 ) -> Clinic:
-    """Dr. Li's cardiology slot ``starts_in`` from ``now``, full; one waitlisted patient
-    (consenting, priority in list order) per number."""
+    """Dr. Li's cardiology slot ``starts_in`` from ``now``, full (its holders phoned at
+    ``holder_numbers``, if given); one waitlisted patient (consenting, priority in list
+    order) per number."""
     schedule = ScheduleRepository(session)
     department = schedule.add_department(code=f"CARD{tag}", name_zh="心内科", name_en="cardiology")
     doctor = schedule.add_doctor(department_id=department, name_zh="李医生", name_en="Li")
@@ -52,7 +54,12 @@ def build_clinic(
     appointments = AppointmentRepository(session)
     reference = ""
     for n in range(capacity):
-        holder = patients.create(mrn=f"H{tag}{n}", full_name=f"Holder {n}")
+        holder = patients.create(
+            mrn=f"H{tag}{n}",
+            full_name=f"Holder {n}",
+            preferred_language=language,
+            numbers=[(holder_numbers[n], None)] if holder_numbers else [],
+        )
         reference = appointments.book(
             patient_id=holder, slot_id=slot, booked_by=BookingChannel.IVR, now=now
         ).reference

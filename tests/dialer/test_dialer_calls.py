@@ -19,17 +19,18 @@ from crm_store.enums import (
     BookingChannel,
     DialerCallResult,
     RefillStatus,
+    ReminderResult,
     WaitlistStatus,
 )
 from crm_store.gateway import StoreGateway
-from crm_store.models import Appointment, DialerCall, WaitlistEntry, utcnow
+from crm_store.models import Appointment, DialerCall, ReminderCall, WaitlistEntry, utcnow
 from crm_store.repositories import AppointmentRepository
 from crm_store.repositories.dialer import DialerRepository, RefillView
 from cti.bus import EventBus
 from cti.dialer import texts
 from cti.dialer.config import DialerPolicy
-from cti.dialer.offer_call import OfferPrompt
 from cti.dialer.service import DialerService
+from cti.dialer.voice import DialerPrompt
 from cti.service import Hotline
 from cti.settings import Language
 from tests.dialer.builders import Clinic, build_clinic
@@ -45,6 +46,7 @@ TEST_POLICY = DialerPolicy(
     poll_interval=dt.timedelta(seconds=0.5),
     parallel_offers_per_slot=2,
     total_lines=6,
+    reminders=True,
     calling_days=frozenset(range(1, 8)),
     calling_start=dt.time(0, 0),
     calling_end=dt.time(23, 59, 59),
@@ -60,10 +62,10 @@ async def hotline(hotline_factory: Callable[..., Any]) -> AsyncIterator[Hotline]
 
 class Prompts:
     def __init__(self, bus: EventBus) -> None:
-        self.heard: list[OfferPrompt] = []
+        self.heard: list[DialerPrompt] = []
         bus.subscribe("test-dialer-prompts", ["dialer.prompt"], self._add)
 
-    def _add(self, _topic: str, prompt: OfferPrompt) -> None:
+    def _add(self, _topic: str, prompt: DialerPrompt) -> None:
         self.heard.append(prompt)
 
     async def of(self, offer_id: int, count: int, timeout_s: float = 30.0) -> list[str]:
@@ -71,7 +73,7 @@ class Prompts:
         the store has the result)."""
 
         async def enough() -> list[str]:
-            while len(texts_ := [p.text for p in self.heard if p.offer_id == offer_id]) < count:
+            while len(texts_ := [p.text for p in self.heard if p.call_id == offer_id]) < count:
                 await asyncio.sleep(0.1)
             return texts_
 
@@ -162,7 +164,7 @@ async def test_refill_moves_past_no_answer_busy_machine_and_decline_to_a_booking
     heard = await prompts.of(offer_of[clinic.waitlisted[accept]], 2)
     assert "Dr. Li, cardiology" in heard[0]
     assert heard[1].startswith("It is booked. Your reference is")
-    assert not [p for p in prompts.heard if p.offer_id == offer_of[clinic.waitlisted[machine]]]
+    assert not [p for p in prompts.heard if p.call_id == offer_of[clinic.waitlisted[machine]]]
 
 
 async def test_two_accepts_for_the_last_place_book_once(hotline: Hotline) -> None:
@@ -242,3 +244,78 @@ async def test_calling_hours_and_do_not_call_are_never_breached(
     finally:
         await bus.close()
         store.close()
+
+
+async def test_reminder_confirms_or_cancels_and_a_cancelled_place_is_refilled(
+    hotline: Hotline,
+) -> None:
+    """Tomorrow's patients are reminded: one confirms (…1); one cancels (…2), and the
+    place they free is offered to the waitlist and taken (…1)."""
+    confirmer, canceller, waiting = "+8613300133001", "+8613300133002", "+8613300133011"
+    prompts = Prompts(hotline.bus)
+    now = utcnow()
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    tomorrow_noon = dt.datetime.combine(
+        now.astimezone(shanghai).date() + dt.timedelta(days=1), dt.time(12), tzinfo=shanghai
+    )
+
+    def build(session: Session) -> tuple[Clinic, Clinic]:
+        cancelling = build_clinic(
+            session,
+            now=now,
+            numbers=[waiting],
+            starts_in=tomorrow_noon - now,
+            tag="M1",
+            holder_numbers=[canceller],
+        )
+        confirming = build_clinic(
+            session,
+            now=now,
+            numbers=[],
+            starts_in=tomorrow_noon + dt.timedelta(hours=1) - now,
+            tag="M2",
+            holder_numbers=[confirmer],
+        )
+        return cancelling, confirming
+
+    cancelling, confirming = await hotline.store.write(build)
+    assert hotline.dialer is not None
+    hotline.dialer.wake()
+
+    async def reminded_and_refilled() -> dict[str, ReminderResult]:
+        while True:
+
+            def read(session: Session) -> tuple[dict[str, ReminderResult], list[int]]:
+                calls = {
+                    c.number_e164: c.result
+                    for c in session.scalars(
+                        select(ReminderCall).where(
+                            ReminderCall.number_e164.in_([confirmer, canceller])
+                        )
+                    )
+                }
+                return calls, _booked_patients(session, cancelling.slot_id)
+
+            calls, booked = await hotline.store.read(read)
+            if ReminderResult.PENDING not in calls.values() and len(calls) == 2 and booked:
+                return calls
+            await asyncio.sleep(0.25)
+
+    results = await asyncio.wait_for(reminded_and_refilled(), 120)
+    assert results == {confirmer: ReminderResult.CONFIRMED, canceller: ReminderResult.CANCELLED}
+
+    def check(session: Session) -> None:
+        cancelled = session.scalar(
+            select(Appointment).where(Appointment.reference == cancelling.booked_reference)
+        )
+        assert cancelled is not None and cancelled.status is AppointmentStatus.CANCELLED
+        assert cancelled.cancelled_by is BookingChannel.DIALER
+        kept = session.scalar(
+            select(Appointment).where(Appointment.reference == confirming.booked_reference)
+        )
+        assert kept is not None and kept.status is AppointmentStatus.BOOKED
+        assert _booked_patients(session, cancelling.slot_id) == [cancelling.waitlisted[waiting]]
+
+    await hotline.store.read(check)
+    reminder_texts = [p.text for p in prompts.heard if p.kind == "reminder"]
+    assert any("A reminder of your appointment tomorrow" in t for t in reminder_texts)

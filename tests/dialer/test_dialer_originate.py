@@ -16,19 +16,20 @@ from cti.dialer import texts
 from cti.dialer.config import DialerPolicy
 from cti.dialer.originate import (
     OFFER_CONTEXT,
+    REMINDER_CONTEXT,
     BadDialString,
     dial_channel,
-    offer_originate_action,
+    dialer_originate_action,
     unanswered_result,
 )
 from cti.settings import Language
 
 
 def test_originate_action_places_the_offer_call() -> None:
-    action = offer_originate_action(
+    action = dialer_originate_action(
         channel_template="PJSIP/{number}@trunk",
         number_e164="+8613800138000",
-        offer_id=42,
+        call_id=42,
         ring_timeout_s=30,
         caller_id="Hospital <10000>",
     )
@@ -38,6 +39,15 @@ def test_originate_action_places_the_offer_call() -> None:
     assert action["Timeout"] == "30000"
     assert action["Variable"] == ["HOTLINE_OFFER=42"]
     assert dial_channel("Local/{digits}@sim", "+8613800138000") == "Local/8613800138000@sim"
+    reminder = dialer_originate_action(
+        channel_template="PJSIP/{number}@trunk",
+        number_e164="+8613800138000",
+        call_id=7,
+        ring_timeout_s=30,
+        caller_id="Hospital <10000>",
+        context=REMINDER_CONTEXT,
+    )
+    assert (reminder["Context"], reminder["Variable"]) == (REMINDER_CONTEXT, ["HOTLINE_REMINDER=7"])
 
 
 @pytest.mark.parametrize(
@@ -52,10 +62,10 @@ def test_template_and_caller_id_are_checked() -> None:
     with pytest.raises(BadDialString):
         dial_channel("PJSIP/trunk", "+8613800138000")
     with pytest.raises(BadDialString):
-        offer_originate_action(
+        dialer_originate_action(
             channel_template="PJSIP/{number}@trunk",
             number_e164="+8613800138000",
-            offer_id=1,
+            call_id=1,
             ring_timeout_s=30,
             caller_id="x\r\nAction: Hangup",
         )

@@ -1,4 +1,5 @@
-"""The outbound dialer's records: freed slots being refilled, and every offer call.
+"""The outbound dialer's records: freed slots being refilled, every offer call, and
+appointment-reminder calls.
 
 Revision ID: 0004
 Revises: 0001
@@ -100,8 +101,45 @@ def upgrade() -> None:
     )
     op.create_index("ix_dialer_calls_result", "dialer_calls", ["result"], unique=False)
 
+    op.create_table(
+        "reminder_calls",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("number_e164", sa.String(length=16), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("result", sa.String(length=20), nullable=False),
+        sa.Column("detail", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+            name=op.f("fk_reminder_calls_appointment_id_appointments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_reminder_calls_patient_id_patients"),
+            ondelete="CASCADE",
+        ),
+        sa.CheckConstraint(
+            "result IN ('pending', 'confirmed', 'cancelled', 'no_input', 'no_answer', "
+            "'busy', 'machine', 'failed')",
+            name=op.f("ck_reminder_calls_result"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reminder_calls")),
+    )
+    op.create_index(
+        "ix_reminder_calls_appointment_id", "reminder_calls", ["appointment_id"], unique=False
+    )
+    op.create_index("ix_reminder_calls_result", "reminder_calls", ["result"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_reminder_calls_result", table_name="reminder_calls")
+    op.drop_index("ix_reminder_calls_appointment_id", table_name="reminder_calls")
+    op.drop_table("reminder_calls")
     op.drop_index("ix_dialer_calls_result", table_name="dialer_calls")
     op.drop_index("ix_dialer_calls_patient_id_started_at", table_name="dialer_calls")
     op.drop_index("ix_dialer_calls_refill_id", table_name="dialer_calls")
