@@ -148,11 +148,19 @@ class DialerCallResult(str, enum.Enum):
     FAILED = "failed"  # could not be placed, or never reported back
 
 
+class ReminderKind(str, enum.Enum):
+    """Why the dialer phones a patient about an appointment of theirs."""
+
+    REMINDER = "reminder"  # the day before: confirm or cancel
+    FOLLOW_UP = "follow_up"  # after the visit: a short survey
+
+
 class ReminderResult(str, enum.Enum):
-    """How one appointment-reminder call ended."""
+    """How one reminder or follow-up call ended."""
 
     PENDING = "pending"
-    CONFIRMED = "confirmed"  # pressed 1
+    CONFIRMED = "confirmed"  # reminder: pressed 1
+    COMPLETED = "completed"  # follow-up: every survey question answered
     CANCELLED = "cancelled"  # pressed 2: the appointment is cancelled and its place refilled
     NO_INPUT = "no_input"
     NO_ANSWER = "no_answer"

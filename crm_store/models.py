@@ -53,6 +53,7 @@ from crm_store.enums import (
     OfferOutcome,
     PreferredLanguage,
     RefillStatus,
+    ReminderKind,
     ReminderResult,
     Role,
     Sex,
@@ -474,7 +475,8 @@ class DialerCall(Base):
 
 
 class ReminderCall(Base):
-    """One day-before reminder call about an appointment, and how it ended."""
+    """One call to a patient about an appointment of theirs — the day-before reminder or
+    the post-visit follow-up survey — and how it ended (with the survey's answers)."""
 
     __tablename__ = "reminder_calls"
     __table_args__ = (
@@ -484,6 +486,9 @@ class ReminderCall(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    kind: Mapped[ReminderKind] = mapped_column(
+        _enum(ReminderKind, "kind"), default=ReminderKind.REMINDER
+    )
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     number_e164: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[dt.datetime]
@@ -492,6 +497,7 @@ class ReminderCall(Base):
         _enum(ReminderResult, "result"), default=ReminderResult.PENDING
     )
     detail: Mapped[str | None] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # follow-up survey
 
 
 # --------------------------------------------------------------------------- calls

@@ -15,7 +15,7 @@ from cti.bus import EventBus
 from cti.call_tracking import CallJournal, CallTrackingService
 from cti.caller_identification import CallerIdentifier
 from cti.dialer.offer_call import OfferCallApp
-from cti.dialer.reminder_call import ReminderCallApp
+from cti.dialer.reminder_call import FollowUpCallApp, ReminderCallApp
 from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
@@ -99,7 +99,11 @@ class Hotline:
                 policy=settings.dialer,
                 hospital_names=hospital_names(settings),
             )
-            for route, app in (("dialer-offer", OfferCallApp), ("dialer-reminder", ReminderCallApp))
+            for route, app in (
+                ("dialer-offer", OfferCallApp),
+                ("dialer-reminder", ReminderCallApp),
+                ("dialer-follow-up", FollowUpCallApp),
+            )
         }
         agi = FastAgiServer(
             {"inbound": greeting, **dialer_apps}, settings.agi_host, settings.agi_port

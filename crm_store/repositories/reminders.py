@@ -1,4 +1,5 @@
-"""Appointment reminders: which booked appointments are due a call, and every call made.
+"""Calls to patients about their appointments — the day-before reminder and the
+post-visit follow-up survey: which appointments are due one, and every call made.
 
 A patient who cancels on the reminder call cancels through
 ``AppointmentRepository.cancel`` like any other channel, so the freed place is found by
@@ -14,7 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from crm_store.enums import AppointmentStatus, BookingChannel, PreferredLanguage, ReminderResult
+from crm_store.enums import (
+    AppointmentStatus,
+    BookingChannel,
+    PreferredLanguage,
+    ReminderKind,
+    ReminderResult,
+)
 from crm_store.errors import AppointmentNotCancellable, AppointmentNotFound, InvalidTransition
 from crm_store.models import (
     Appointment,
@@ -65,8 +72,16 @@ class ReminderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def due_between(self, start: dt.datetime, end: dt.datetime) -> list[DueAppointment]:
-        """Booked appointments whose slot starts in [start, end), earliest first."""
+    def due_between(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        status: AppointmentStatus = AppointmentStatus.BOOKED,
+        department_codes: Iterable[str] | None = None,
+    ) -> list[DueAppointment]:
+        """Appointments in ``status`` whose slot starts in [start, end), earliest first
+        (only in these departments, when given)."""
         own = aliased(PhoneNumber)
         primary_phone = (
             select(own.e164)
@@ -79,21 +94,27 @@ class ReminderRepository:
             select(Appointment.id, Appointment.patient_id, primary_phone, Slot.starts_at)
             .join(Slot, Slot.id == Appointment.slot_id)
             .where(
-                Appointment.status == AppointmentStatus.BOOKED,
+                Appointment.status == status,
                 Slot.starts_at >= start,
                 Slot.starts_at < end,
             )
             .order_by(Slot.starts_at, Appointment.id)
         )
+        if department_codes is not None:
+            query = query.join(Department, Department.id == Slot.department_id).where(
+                Department.code.in_(sorted(set(department_codes)))
+            )
         return [DueAppointment(*row) for row in self.session.execute(query).all()]
 
-    def attempts_for(self, appointment_ids: Iterable[int]) -> list[ReminderAttempt]:
+    def attempts_for(
+        self, appointment_ids: Iterable[int], kind: ReminderKind = ReminderKind.REMINDER
+    ) -> list[ReminderAttempt]:
         ids = sorted(set(appointment_ids))
         if not ids:
             return []
         query = select(
             ReminderCall.appointment_id, ReminderCall.started_at, ReminderCall.result
-        ).where(ReminderCall.appointment_id.in_(ids))
+        ).where(ReminderCall.appointment_id.in_(ids), ReminderCall.kind == kind)
         return [ReminderAttempt(*row) for row in self.session.execute(query).all()]
 
     def calls_in_flight(self) -> int:
@@ -103,10 +124,17 @@ class ReminderRepository:
         return count or 0
 
     def start(
-        self, *, appointment_id: int, patient_id: int, number_e164: str, now: dt.datetime
+        self,
+        *,
+        appointment_id: int,
+        patient_id: int,
+        number_e164: str,
+        now: dt.datetime,
+        kind: ReminderKind = ReminderKind.REMINDER,
     ) -> int:
         call = ReminderCall(
             appointment_id=appointment_id,
+            kind=kind,
             patient_id=patient_id,
             number_e164=number_e164,
             started_at=now,
@@ -134,6 +162,29 @@ class ReminderRepository:
             )
             == 1
         )
+
+    def record_answers(
+        self, call_id: int, answers: dict[str, int], *, complete: bool, now: dt.datetime
+    ) -> bool:
+        """Store a follow-up survey's answers and close the call: COMPLETED when every
+        question was answered, else NO_INPUT (what was answered is kept)."""
+        result = ReminderResult.COMPLETED if complete else ReminderResult.NO_INPUT
+        return (
+            rows_changed(
+                self.session,
+                update(ReminderCall)
+                .where(
+                    and_(ReminderCall.id == call_id, ReminderCall.result == ReminderResult.PENDING)
+                )
+                .values(result=result, ended_at=now, answers=dict(answers))
+                .execution_options(synchronize_session=False),
+            )
+            == 1
+        )
+
+    def answers(self, call_id: int) -> dict[str, int] | None:
+        stored = self.session.scalar(select(ReminderCall.answers).where(ReminderCall.id == call_id))
+        return None if stored is None else {str(k): int(v) for k, v in stored.items()}
 
     def cancel_appointment(self, call_id: int, *, now: dt.datetime) -> bool:
         """The patient pressed 2: cancel their appointment (its place goes back to the

@@ -61,6 +61,9 @@ class DialerPolicy(BaseModel):
     # Day-before appointment reminders (confirm, or cancel — which frees the place for
     # refill), under the same calling hours, attempts, lines and do-not-call list.
     reminders: bool = False
+    # Post-visit follow-up survey the day after an attended visit, for these departments
+    # (their codes); none: no follow-ups.
+    follow_up_departments: frozenset[str] = frozenset()
     # For the operators' figures: revenue recovered per refilled slot.
     average_fee: float = Field(default=50.0, ge=0)
     fee_currency: str = Field(default="CNY", min_length=3, max_length=3)

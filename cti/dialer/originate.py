@@ -12,7 +12,12 @@ from crm_store.enums import DialerCallResult
 #: variable carrying the call's id there.
 OFFER_CONTEXT = "hotline-dialer-offer"
 REMINDER_CONTEXT = "hotline-dialer-reminder"
-_CALL_VARIABLE = {OFFER_CONTEXT: "HOTLINE_OFFER", REMINDER_CONTEXT: "HOTLINE_REMINDER"}
+FOLLOW_UP_CONTEXT = "hotline-dialer-follow-up"
+_CALL_VARIABLE = {
+    OFFER_CONTEXT: "HOTLINE_OFFER",
+    REMINDER_CONTEXT: "HOTLINE_REMINDER",
+    FOLLOW_UP_CONTEXT: "HOTLINE_REMINDER",  # a follow-up is a reminder call of its kind
+}
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _TEMPLATE_FIELDS = ("{number}", "{digits}")

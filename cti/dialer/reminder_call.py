@@ -1,8 +1,13 @@
-"""The reminder call: the FastAGI app behind ``AGI(…/dialer-reminder,<call>,<AMD>)``.
+"""Calls about a patient's own appointment, as FastAGI apps:
 
-A person hears tomorrow's appointment and presses 1 to confirm or 2 to cancel (the
-place then goes to the waitlist through the refill); a machine hears nothing personal.
-Every ending is stored and published as ``dialer.reminder_finished``.
+* ``AGI(…/dialer-reminder,<call>,<AMD>)`` — the day before: a person hears the
+  appointment and presses 1 to confirm or 2 to cancel (the place then goes to the
+  waitlist through the refill);
+* ``AGI(…/dialer-follow-up,<call>,<AMD>)`` — after the visit: a short keypad survey
+  whose answers are stored.
+
+A machine hears nothing personal. Every ending is stored and published as
+``dialer.reminder_finished``.
 """
 
 from __future__ import annotations
@@ -87,3 +92,33 @@ class ReminderCallApp(DialerCallApp):
         )
         if closed:
             self.bus.publish("dialer.reminder_finished", ReminderFinished(call_id, result))
+
+
+class FollowUpCallApp(ReminderCallApp):
+    async def _converse(self, session: AgiSession, details: ReminderDetails) -> None:
+        language = Language(details.language.value)
+        visit = self.slot_words(language, details)
+        call_id = details.call_id
+        intro = texts.follow_up_intro_text(language, visit, self.hospital_names[language])
+        await self.voice.say(session, "follow_up", call_id, intro, language)
+        answers: dict[str, int] = {}
+        for question in texts.SURVEY:
+            choice = await self.voice.ask(
+                session, "follow_up", call_id, question.text(language), language, question.keys
+            )
+            if not choice:
+                break  # no answer: keep what was answered, ask nothing more
+            answers[question.key] = int(choice)
+        complete = len(answers) == len(texts.SURVEY)
+        now = self.clock()
+        closed = await self.store.write(
+            lambda s: ReminderRepository(s).record_answers(
+                call_id, answers, complete=complete, now=now
+            )
+        )
+        if closed:
+            result = ReminderResult.COMPLETED if complete else ReminderResult.NO_INPUT
+            self.bus.publish("dialer.reminder_finished", ReminderFinished(call_id, result))
+        reply = texts.follow_up_thanks_text(language)
+        await self.voice.say(session, "follow_up", call_id, reply, language)
+        await session.hangup()

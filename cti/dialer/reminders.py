@@ -1,4 +1,4 @@
-"""Day-before appointment reminders: which to place now (pure).
+"""Day-before appointment reminders and post-visit follow-ups: which to place now (pure).
 
 The same rules as slot offers (``DialerPolicy``): calling hours and days, do-not-call,
 attempts per patient and their spacing, outbound lines. A reminder is done once the
@@ -17,7 +17,7 @@ from cti.dialer.config import DialerPolicy
 from cti.dialer.policy import in_calling_hours
 
 #: A reminder is over once one of these is recorded.
-DONE = frozenset({ReminderResult.CONFIRMED, ReminderResult.CANCELLED})
+DONE = frozenset({ReminderResult.CONFIRMED, ReminderResult.CANCELLED, ReminderResult.COMPLETED})
 
 
 def reminder_window(now: dt.datetime, policy: DialerPolicy) -> tuple[dt.datetime, dt.datetime]:
@@ -25,6 +25,14 @@ def reminder_window(now: dt.datetime, policy: DialerPolicy) -> tuple[dt.datetime
     tomorrow = now.astimezone(policy.zone).date() + dt.timedelta(days=1)
     start = dt.datetime.combine(tomorrow, dt.time(), tzinfo=policy.zone)
     end = dt.datetime.combine(tomorrow + dt.timedelta(days=1), dt.time(), tzinfo=policy.zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def follow_up_window(now: dt.datetime, policy: DialerPolicy) -> tuple[dt.datetime, dt.datetime]:
+    """Visits of the hospital's previous calendar day are followed up today."""
+    today = now.astimezone(policy.zone).date()
+    start = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(), tzinfo=policy.zone)
+    end = dt.datetime.combine(today, dt.time(), tzinfo=policy.zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
@@ -36,8 +44,9 @@ def reminders_to_place(
     *,
     lines_in_use: int,
 ) -> list[DueAppointment]:
-    """The reminders to place now, earliest appointment first."""
-    if not (policy.enabled and policy.reminders) or not in_calling_hours(now, policy):
+    """The reminder (or follow-up) calls to place now, earliest appointment first.
+    ``due`` holds only appointments of a switched-on kind (the caller's choice)."""
+    if not policy.enabled or not in_calling_hours(now, policy):
         return []
     room = policy.total_lines - lines_in_use
     by_appointment: dict[int, list[ReminderAttempt]] = {}

@@ -18,7 +18,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm_store.enums import DialerCallResult, RefillStatus, ReminderResult
+from crm_store.enums import (
+    AppointmentStatus,
+    DialerCallResult,
+    RefillStatus,
+    ReminderKind,
+    ReminderResult,
+)
 from crm_store.errors import InvalidTransition
 from crm_store.gateway import StoreGateway
 from crm_store.models import utcnow
@@ -30,6 +36,7 @@ from cti.bus import EventBus
 from cti.dialer.config import DialerPolicy
 from cti.dialer.offer_call import CallFinished
 from cti.dialer.originate import (
+    FOLLOW_UP_CONTEXT,
     OFFER_CONTEXT,
     REMINDER_CONTEXT,
     dialer_originate_action,
@@ -48,7 +55,7 @@ from cti.dialer.policy import (
     decide,
 )
 from cti.dialer.reminder_call import ReminderFinished
-from cti.dialer.reminders import reminder_window, reminders_to_place
+from cti.dialer.reminders import follow_up_window, reminder_window, reminders_to_place
 from cti.errors import AmiError
 
 log = logging.getLogger(__name__)
@@ -181,29 +188,60 @@ class DialerService:
         return placed
 
     async def _remind(self, now: dt.datetime, lines_in_use: int) -> list[DueAppointment]:
+        """Place the day-before reminders and post-visit follow-ups that are due."""
         policy = self.policy
-        if not policy.reminders:
-            return []
-        start, end = reminder_window(now, policy)
+        placed: list[DueAppointment] = []
+        if policy.reminders:
+            start, end = reminder_window(now, policy)
+            placed += await self._place_reminders(
+                ReminderKind.REMINDER, start, end, now, lines_in_use
+            )
+        if policy.follow_up_departments:
+            start, end = follow_up_window(now, policy)
+            placed += await self._place_reminders(
+                ReminderKind.FOLLOW_UP, start, end, now, lines_in_use + len(placed)
+            )
+        return placed
+
+    async def _place_reminders(
+        self,
+        kind: ReminderKind,
+        start: dt.datetime,
+        end: dt.datetime,
+        now: dt.datetime,
+        lines_in_use: int,
+    ) -> list[DueAppointment]:
+        policy = self.policy
+        follow_up = kind is ReminderKind.FOLLOW_UP
 
         def due(session: Session) -> list[DueAppointment]:
             repo = ReminderRepository(session)
-            appointments = repo.due_between(start, end)
-            attempts = repo.attempts_for(a.appointment_id for a in appointments)
+            appointments = repo.due_between(
+                start,
+                end,
+                status=AppointmentStatus.ATTENDED if follow_up else AppointmentStatus.BOOKED,
+                department_codes=policy.follow_up_departments if follow_up else None,
+            )
+            attempts = repo.attempts_for((a.appointment_id for a in appointments), kind)
             return reminders_to_place(
                 appointments, attempts, now, policy, lines_in_use=lines_in_use
             )
 
         chosen = await self.store.read(due)
+        context = FOLLOW_UP_CONTEXT if follow_up else REMINDER_CONTEXT
         for appointment in chosen:
             number = appointment.phone_e164
             assert number is not None  # reminders_to_place never chooses one without
             call_id = await self.store.write(
                 lambda s, a=appointment, n=number: ReminderRepository(s).start(  # type: ignore[misc]
-                    appointment_id=a.appointment_id, patient_id=a.patient_id, number_e164=n, now=now
+                    appointment_id=a.appointment_id,
+                    patient_id=a.patient_id,
+                    number_e164=n,
+                    now=now,
+                    kind=kind,
                 )
             )
-            self._spawn(self._originate(call_id, number, REMINDER_CONTEXT), f"reminder-{call_id}")
+            self._spawn(self._originate(call_id, number, context), f"{kind.value}-{call_id}")
         return chosen
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
@@ -290,7 +328,7 @@ class DialerService:
         if result is None:
             return  # answered: the call's app records what the patient chose
         now = self.clock()
-        if context == REMINDER_CONTEXT:
+        if context in (REMINDER_CONTEXT, FOLLOW_UP_CONTEXT):
             reminder_result = ReminderResult(result.value)
             closed = await self.store.write(
                 lambda s: ReminderRepository(s).finish(

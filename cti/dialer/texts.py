@@ -122,3 +122,50 @@ def reminder_no_choice_text(language: Language) -> str:
     if language is Language.MANDARIN:
         return "我们没有收到您的选择，您的预约保持不变。再见。"
     return "We did not hear a choice; your appointment stays booked. Goodbye."
+
+
+@dataclass(frozen=True)
+class SurveyQuestion:
+    """One question of the post-visit follow-up; answered with one of ``keys``."""
+
+    key: str  # the name its answer is stored under
+    keys: str
+    zh: str
+    en: str
+
+    def text(self, language: Language) -> str:
+        return self.zh if language is Language.MANDARIN else self.en
+
+
+#: The follow-up survey: short, keypad only, answers stored as digits.
+SURVEY = (
+    SurveyQuestion(
+        "satisfaction",
+        "12345",
+        "请为本次就诊打分：非常满意请按1，依次到非常不满意请按5。",
+        "How satisfied were you with your visit? Press 1 for very satisfied, "
+        "up to 5 for very dissatisfied.",
+    ),
+    SurveyQuestion(
+        "feeling_better",
+        "12",
+        "您现在感觉好些了吗？是请按1，否请按2。",
+        "Do you feel better since your visit? Press 1 for yes, 2 for no.",
+    ),
+)
+
+
+def follow_up_intro_text(language: Language, visit: SlotOffer, hospital: str) -> str:
+    day, _time, doctor, department, hospital = _spoken(language, visit, hospital)
+    if language is Language.MANDARIN:
+        return f"您好，这里是{hospital}。您{day}在{department}就诊，我们想做一个简短的回访。"
+    return (
+        f"Hello, this is {hospital}, following up on your visit to Dr. {doctor}, "
+        f"{department}, on {day}. Two short questions."
+    )
+
+
+def follow_up_thanks_text(language: Language) -> str:
+    if language is Language.MANDARIN:
+        return "谢谢您的回答，祝您早日康复。再见。"
+    return "Thank you for your answers. We wish you well. Goodbye."

@@ -76,16 +76,22 @@ class CallVoice:
         return playback.digit
 
     async def ask(
-        self, session: AgiSession, kind: str, call_id: int, text: str, language: Language
+        self,
+        session: AgiSession,
+        kind: str,
+        call_id: int,
+        text: str,
+        language: Language,
+        keys: str = "12",
     ) -> str:
-        """Say the question (up to :data:`ASK_TIMES` times) until the patient presses 1 or
-        2; returns "1", "2" or "" (no choice)."""
+        """Say the question (up to :data:`ASK_TIMES` times) until the patient presses one
+        of ``keys``; returns that key, or "" (no choice)."""
         for _ in range(ASK_TIMES):
-            choice = await self.say(session, kind, call_id, text, language, "12")
+            choice = await self.say(session, kind, call_id, text, language, keys)
             if not choice:
                 response = await session.command("WAIT FOR DIGIT", CHOICE_WAIT_MS)
                 choice = chr(response.result_int) if response.result_int > 0 else ""
-            if choice in ("1", "2"):
+            if choice and choice in keys:
                 return choice
         return ""
 

@@ -19,6 +19,7 @@ from crm_store.enums import (
     BookingChannel,
     DialerCallResult,
     RefillStatus,
+    ReminderKind,
     ReminderResult,
     WaitlistStatus,
 )
@@ -47,6 +48,7 @@ TEST_POLICY = DialerPolicy(
     parallel_offers_per_slot=2,
     total_lines=6,
     reminders=True,
+    follow_up_departments=frozenset({"CARDF"}),
     calling_days=frozenset(range(1, 8)),
     calling_start=dt.time(0, 0),
     calling_end=dt.time(23, 59, 59),
@@ -319,3 +321,50 @@ async def test_reminder_confirms_or_cancels_and_a_cancelled_place_is_refilled(
     await hotline.store.read(check)
     reminder_texts = [p.text for p in prompts.heard if p.kind == "reminder"]
     assert any("A reminder of your appointment tomorrow" in t for t in reminder_texts)
+
+
+async def test_follow_up_survey_answers_are_stored(hotline: Hotline) -> None:
+    """Yesterday's attended visit in a department that wants follow-ups: the patient
+    (…1, presses 1 to everything) answers the survey and the answers are stored."""
+    patient_number = "+8613100131001"
+    prompts = Prompts(hotline.bus)
+    now = utcnow()
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    yesterday_noon = dt.datetime.combine(
+        now.astimezone(shanghai).date() - dt.timedelta(days=1), dt.time(12), tzinfo=shanghai
+    )
+    booked_at = now - dt.timedelta(days=3)
+
+    def build(session: Session) -> Clinic:
+        clinic = build_clinic(
+            session,
+            now=booked_at,
+            numbers=[],
+            starts_in=yesterday_noon - booked_at,
+            tag="F",
+            holder_numbers=[patient_number],
+        )
+        AppointmentRepository(session).mark(clinic.booked_reference, AppointmentStatus.ATTENDED)
+        return clinic
+
+    await hotline.store.write(build)
+    assert hotline.dialer is not None
+    hotline.dialer.wake()
+
+    async def answered() -> ReminderCall:
+        while True:
+            call = await hotline.store.read(
+                lambda s: s.scalar(
+                    select(ReminderCall).where(ReminderCall.number_e164 == patient_number)
+                )
+            )
+            if call is not None and call.result is not ReminderResult.PENDING:
+                return call
+            await asyncio.sleep(0.25)
+
+    call = await asyncio.wait_for(answered(), 120)
+    assert call.kind is ReminderKind.FOLLOW_UP
+    assert call.result is ReminderResult.COMPLETED
+    assert call.answers == {"satisfaction": 1, "feeling_better": 1}
+    heard = [p.text for p in prompts.heard if p.kind == "follow_up" and p.call_id == call.id]
+    assert heard[0].startswith("Hello, this is") and "following up on your visit" in heard[0]

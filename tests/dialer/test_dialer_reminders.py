@@ -1,4 +1,4 @@
-"""Day-before reminders: which to place now (pure)."""
+"""Day-before reminders and follow-ups: which to place now (pure)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from crm_store.enums import ReminderResult
 from crm_store.repositories.reminders import DueAppointment, ReminderAttempt
 from cti.dialer.config import DialerPolicy
-from cti.dialer.reminders import reminder_window, reminders_to_place
+from cti.dialer.reminders import follow_up_window, reminder_window, reminders_to_place
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2027, 6, 2, 10, 0, tzinfo=SHANGHAI)  # Wednesday
@@ -36,6 +36,17 @@ def test_window_is_the_hospitals_next_day() -> None:
     assert end == dt.datetime(2027, 6, 4, tzinfo=SHANGHAI)
 
 
+def test_follow_ups_are_for_the_previous_day() -> None:
+    start, end = follow_up_window(NOW, POLICY)
+    assert start == dt.datetime(2027, 6, 1, tzinfo=SHANGHAI)
+    assert end == dt.datetime(2027, 6, 2, tzinfo=SHANGHAI)
+
+
+def test_a_completed_survey_is_done() -> None:
+    attempts = [ReminderAttempt(1, NOW - dt.timedelta(hours=3), ReminderResult.COMPLETED)]
+    assert reminders_to_place([due(1)], attempts, NOW, POLICY, lines_in_use=0) == []
+
+
 def test_earliest_first_within_the_lines() -> None:
     appointments = [due(1, hours=5), due(2, hours=1), due(3, hours=3), due(4, hours=2)]
     assert ids(reminders_to_place(appointments, [], NOW, POLICY, lines_in_use=0)) == [2, 4, 3]
@@ -45,9 +56,7 @@ def test_earliest_first_within_the_lines() -> None:
 
 def test_off_outside_hours_no_phone_and_do_not_call() -> None:
     appointments = [due(1), due(2, phone=None), due(3)]
-    assert (
-        reminders_to_place(appointments, [], NOW, DialerPolicy(enabled=True), lines_in_use=0) == []
-    )
+    assert reminders_to_place(appointments, [], NOW, DialerPolicy(), lines_in_use=0) == []
     night = dt.datetime(2027, 6, 2, 21, 0, tzinfo=SHANGHAI)
     assert reminders_to_place(appointments, [], night, POLICY, lines_in_use=0) == []
     blocked = POLICY.model_copy(update={"do_not_call": frozenset({"+8613800138003"})})

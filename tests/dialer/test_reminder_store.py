@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from crm_store.database import Database
-from crm_store.enums import AppointmentStatus, BookingChannel, ReminderResult
+from crm_store.enums import AppointmentStatus, BookingChannel, ReminderKind, ReminderResult
 from crm_store.repositories import AppointmentRepository
 from crm_store.repositories.dialer import DialerRepository
 from crm_store.repositories.reminders import ReminderRepository
@@ -57,3 +57,39 @@ def test_due_calls_and_cancel_on_the_call(database: Database) -> None:
         kept = AppointmentRepository(session).get(later.booked_reference)
         assert kept.status is AppointmentStatus.BOOKED
         assert kept.booked_by is BookingChannel.IVR
+
+
+def test_follow_up_answers_are_kept_even_when_incomplete(database: Database) -> None:
+    with database.session() as session:
+        booked_at = NOW - dt.timedelta(days=3)
+        clinic = build_clinic(
+            session,
+            now=booked_at,
+            numbers=[],
+            starts_in=dt.timedelta(days=2),
+            holder_numbers=[PHONE],
+            tag="F",
+        )
+        AppointmentRepository(session).mark(clinic.booked_reference, AppointmentStatus.ATTENDED)
+        repo = ReminderRepository(session)
+        window = (booked_at, NOW)
+        assert repo.due_between(*window) == []  # not booked any more: no reminder
+        assert (
+            repo.due_between(*window, status=AppointmentStatus.ATTENDED, department_codes=[]) == []
+        )
+        [visit] = repo.due_between(
+            *window, status=AppointmentStatus.ATTENDED, department_codes=["CARDF"]
+        )
+        call = repo.start(
+            appointment_id=visit.appointment_id,
+            patient_id=visit.patient_id,
+            number_e164=PHONE,
+            now=NOW,
+            kind=ReminderKind.FOLLOW_UP,
+        )
+        assert repo.attempts_for([visit.appointment_id]) == []  # reminders are another kind
+        assert repo.record_answers(call, {"satisfaction": 2}, complete=False, now=NOW)
+        assert not repo.record_answers(call, {"satisfaction": 5}, complete=True, now=NOW)
+        assert repo.answers(call) == {"satisfaction": 2}
+        [attempt] = repo.attempts_for([visit.appointment_id], ReminderKind.FOLLOW_UP)
+        assert attempt.result is ReminderResult.NO_INPUT

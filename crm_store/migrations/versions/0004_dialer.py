@@ -1,5 +1,5 @@
 """The outbound dialer's records: freed slots being refilled, every offer call, and
-appointment-reminder calls.
+appointment reminder and follow-up calls.
 
 Revision ID: 0004
 Revises: 0001
@@ -105,12 +105,17 @@ def upgrade() -> None:
         "reminder_calls",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("appointment_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("number_e164", sa.String(length=16), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("result", sa.String(length=20), nullable=False),
         sa.Column("detail", sa.String(length=64), nullable=True),
+        sa.Column("answers", sa.JSON(), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('reminder', 'follow_up')", name=op.f("ck_reminder_calls_kind")
+        ),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["appointments.id"],
@@ -124,8 +129,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.CheckConstraint(
-            "result IN ('pending', 'confirmed', 'cancelled', 'no_input', 'no_answer', "
-            "'busy', 'machine', 'failed')",
+            "result IN ('pending', 'confirmed', 'completed', 'cancelled', 'no_input', "
+            "'no_answer', 'busy', 'machine', 'failed')",
             name=op.f("ck_reminder_calls_result"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminder_calls")),
