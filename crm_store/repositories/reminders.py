@@ -150,17 +150,8 @@ class ReminderRepository:
         """Close a pending call; False when it was already closed."""
         if result is ReminderResult.PENDING:
             raise ValueError("finish() closes a call; PENDING is not an ending")
-        return (
-            rows_changed(
-                self.session,
-                update(ReminderCall)
-                .where(
-                    and_(ReminderCall.id == call_id, ReminderCall.result == ReminderResult.PENDING)
-                )
-                .values(result=result, ended_at=now, detail=detail[:64] if detail else None)
-                .execution_options(synchronize_session=False),
-            )
-            == 1
+        return self._close(
+            call_id, result=result, ended_at=now, detail=detail[:64] if detail else None
         )
 
     def record_answers(
@@ -169,18 +160,7 @@ class ReminderRepository:
         """Store a follow-up survey's answers and close the call: COMPLETED when every
         question was answered, else NO_INPUT (what was answered is kept)."""
         result = ReminderResult.COMPLETED if complete else ReminderResult.NO_INPUT
-        return (
-            rows_changed(
-                self.session,
-                update(ReminderCall)
-                .where(
-                    and_(ReminderCall.id == call_id, ReminderCall.result == ReminderResult.PENDING)
-                )
-                .values(result=result, ended_at=now, answers=dict(answers))
-                .execution_options(synchronize_session=False),
-            )
-            == 1
-        )
+        return self._close(call_id, result=result, ended_at=now, answers=dict(answers))
 
     def answers(self, call_id: int) -> dict[str, int] | None:
         stored = self.session.scalar(select(ReminderCall.answers).where(ReminderCall.id == call_id))
@@ -230,3 +210,13 @@ class ReminderRepository:
         )
         row = self.session.execute(query).first()
         return None if row is None else ReminderDetails(*row)
+
+    def _close(self, call_id: int, **values: object) -> bool:
+        """Set ``values`` on a call still pending; False when it was already closed."""
+        statement = (
+            update(ReminderCall)
+            .where(and_(ReminderCall.id == call_id, ReminderCall.result == ReminderResult.PENDING))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return rows_changed(self.session, statement) == 1
