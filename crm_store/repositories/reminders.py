@@ -68,6 +68,19 @@ class ReminderDetails:
     result: ReminderResult
 
 
+@dataclass(frozen=True)
+class ReminderCallView:
+    call_id: int
+    kind: ReminderKind
+    appointment_id: int
+    patient_id: int
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    result: ReminderResult
+    detail: str | None
+    answers: dict[str, int] | None
+
+
 class ReminderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -161,6 +174,30 @@ class ReminderRepository:
         question was answered, else NO_INPUT (what was answered is kept)."""
         result = ReminderResult.COMPLETED if complete else ReminderResult.NO_INPUT
         return self._close(call_id, result=result, ended_at=now, answers=dict(answers))
+
+    def recent(
+        self, *, kind: ReminderKind | None = None, limit: int = 100
+    ) -> list[ReminderCallView]:
+        """Reminder and follow-up calls, newest first (pending ones included)."""
+        query = select(ReminderCall).order_by(
+            ReminderCall.started_at.desc(), ReminderCall.id.desc()
+        )
+        if kind is not None:
+            query = query.where(ReminderCall.kind == kind)
+        return [
+            ReminderCallView(
+                c.id,
+                c.kind,
+                c.appointment_id,
+                c.patient_id,
+                c.started_at,
+                c.ended_at,
+                c.result,
+                c.detail,
+                None if c.answers is None else {str(k): int(v) for k, v in c.answers.items()},
+            )
+            for c in self.session.scalars(query.limit(limit))
+        ]
 
     def answers(self, call_id: int) -> dict[str, int] | None:
         stored = self.session.scalar(select(ReminderCall.answers).where(ReminderCall.id == call_id))

@@ -4,7 +4,9 @@
 * ``GET /api/dialer/refills?slot_id=&status=&limit=`` — freed places and every call made
   to refill them (a slot's refill history with ``slot_id``);
 * ``GET /api/dialer/figures?days=30`` — fill rate, time to fill, calls per fill and
-  revenue recovered at the configured average fee.
+  revenue recovered at the configured average fee;
+* ``GET /api/dialer/reminders?kind=reminder|follow_up&limit=`` — reminder and follow-up
+  calls, newest first, with their results and survey answers.
 
 Patients appear by id only (no names or numbers); a response that names patients is
 preceded by one audit row per patient, as every console view is.
@@ -18,8 +20,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from crm_store.enums import RefillStatus
+from crm_store.enums import RefillStatus, ReminderKind
 from crm_store.repositories.dialer import DialerRepository, RefillCall, RefillView
+from crm_store.repositories.reminders import ReminderRepository
 from cti.dialer.figures import refill_figures
 from screenpop.dependencies import ServicesDep, SupervisorUser
 
@@ -98,3 +101,34 @@ async def figures(
     policy = services.settings.dialer
     result = refill_figures(views, average_fee=policy.average_fee, currency=policy.fee_currency)
     return {"days": days, "since": since.isoformat(), **asdict(result)}
+
+
+@router.get("/reminders")
+async def reminder_calls(
+    services: ServicesDep,
+    user: SupervisorUser,
+    kind: ReminderKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    calls = await services.store.read(
+        lambda s: ReminderRepository(s).recent(kind=kind, limit=limit)
+    )
+    await services.audit.patients_viewed(
+        user_id=user.user_id, patient_ids=[c.patient_id for c in calls], view=VIEW, via="api"
+    )
+    return {
+        "calls": [
+            {
+                "call_id": c.call_id,
+                "kind": c.kind.value,
+                "appointment_id": c.appointment_id,
+                "patient_id": c.patient_id,
+                "started_at": c.started_at.isoformat(),
+                "ended_at": c.ended_at.isoformat() if c.ended_at else None,
+                "result": c.result.value,
+                "detail": c.detail,
+                "answers": c.answers,
+            }
+            for c in calls
+        ]
+    }

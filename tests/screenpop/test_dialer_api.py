@@ -6,13 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm_store.database import Database
-from crm_store.enums import AuditAction, AuditEntity, BookingChannel, DialerCallResult
-from crm_store.models import AuditLogEntry
+from crm_store.enums import (
+    AuditAction,
+    AuditEntity,
+    BookingChannel,
+    DialerCallResult,
+    ReminderKind,
+)
+from crm_store.models import Appointment, AuditLogEntry
 from crm_store.repositories import AppointmentRepository
 from crm_store.repositories.dialer import DialerRepository
+from crm_store.repositories.reminders import ReminderRepository
 from cti.dialer.figures import refill_figures
 from tests.dialer.builders import build_clinic
 from tests.screenpop.conftest import Console
@@ -67,6 +74,16 @@ def make_refills(database: Database, refills: list[Refills]) -> None:
             number_e164=NUMBERS[0],
             now=NOW,
         )
+        survey = ReminderRepository(session).start(
+            appointment_id=session.scalar(select(func.min(Appointment.id))) or 0,
+            patient_id=b.waitlisted[NUMBERS[0]],
+            number_e164=NUMBERS[0],
+            now=NOW,
+            kind=ReminderKind.FOLLOW_UP,
+        )
+        ReminderRepository(session).record_answers(
+            survey, {"satisfaction": 1, "feeling_better": 2}, complete=True, now=NOW
+        )
     refills.append(
         Refills(a.slot_id, b.slot_id, {**a.waitlisted, "b": b.waitlisted[NUMBERS[0]]}, ringing)
     )
@@ -97,6 +114,12 @@ async def test_supervisor_sees_offers_history_and_figures(make_console: object) 
         assert figures["calls_per_fill"] == 2.0
         assert figures["revenue_recovered"] == 50.0 and figures["currency"] == "CNY"
 
+        reminders = (await client.get("/api/dialer/reminders?kind=follow_up")).json()
+        [survey] = reminders["calls"]
+        assert survey["kind"] == "follow_up" and survey["result"] == "completed"
+        assert survey["answers"] == {"satisfaction": 1, "feeling_better": 2}
+        assert (await client.get("/api/dialer/reminders?kind=bogus")).status_code == 422
+
         bad = await client.get("/api/dialer/refills?limit=0")
         assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
 
@@ -109,11 +132,19 @@ async def test_supervisor_sees_offers_history_and_figures(make_console: object) 
                 )
             )
         )
-    assert seen == sorted([refills.patients["b"], *(refills.patients[n] for n in NUMBERS[:2])])
+    # One row per patient per view: the offers, the history, the follow-up calls.
+    assert seen == sorted(
+        [refills.patients["b"], *(refills.patients[n] for n in NUMBERS[:2]), refills.patients["b"]]
+    )
 
 
 async def test_agents_and_strangers_are_refused(console: Console) -> None:
-    for path in ("/api/dialer/offers", "/api/dialer/refills", "/api/dialer/figures"):
+    for path in (
+        "/api/dialer/offers",
+        "/api/dialer/refills",
+        "/api/dialer/figures",
+        "/api/dialer/reminders",
+    ):
         async with console.client() as client:
             assert (await client.get(path)).status_code == 401
             await console.login(client, "agent")
