@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from figures import Figure, at_least, machine, report
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
@@ -151,11 +149,22 @@ async def main() -> None:
     base = await baseline(chunks, total)
     with tempfile.TemporaryDirectory() as tmp:
         rate, written = await hotline(chunks, total, Path(tmp) / "bench.db")
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {sys.platform}")
-    print(f"workload: {args.calls} calls, {total} AMI events (8 per call, 2 legs), 40 per read")
+    workload = f"{args.calls} calls, {total} AMI events (8 per call, 2 legs), 40 per read"
+    print(f"machine: {machine()}")
+    print(f"workload: {workload}")
     print(f"baseline panoramisk, no-op callback : {base:>9,.0f} events/s")
     print(f"Hotline full pipeline (SQLite)      : {rate:>9,.0f} events/s  (target >= 20,000)")
     print(f"call snapshots written to the store : {written:,} (coalesced per batch)")
+    report(
+        Figure(
+            "ami_ingest_events_per_s",
+            rate,
+            "events/s",
+            f"{workload}; parse, bus, tracker, lookup, SQLite journal; one core",
+            at_least(20_000),
+            f"bare panoramisk with a no-op callback: {base:,.0f} events/s",
+        )
+    )
 
 
 if __name__ == "__main__":
