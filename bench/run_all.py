@@ -35,6 +35,7 @@ CHART = HERE / "results.svg"
 #: The benchmarks, in the order they run, with the arguments of the full workload.
 BENCHMARKS: dict[str, list[str]] = {
     "acd_routing": [],
+    "acd_service_level": [],
     "ami_ingest": [],
     "store_lookup": [],
     "prompts_render": [],
