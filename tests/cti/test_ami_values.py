@@ -3,8 +3,19 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cti.ami import AmiEvent, Backoff, _HardenedProtocol, check_action_values, parse_frame
+from cti.ami import (
+    AmiEvent,
+    Backoff,
+    _HardenedProtocol,
+    _parse_lines,
+    check_action_values,
+    parse_frame,
+    parse_headers,
+    repair_number_injection,
+)
 from cti.errors import UnsafeAmiValue
 
 
@@ -102,3 +113,34 @@ def test_plain_events_go_straight_to_the_event_sink_and_responses_to_panoramisk(
     )
     assert sunk == [("Newchannel", "1.1")]
     assert handled[0] == "CoreShowChannel"
+
+
+_KEYS = [
+    *("Event", "Channel", "Uniqueid", "Cause"),
+    *("CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName"),
+    *("DestCallerIDNum", "DestCallerIDName"),
+]
+_VALUES = ["", "138", "a: b", "CallerIDNum: 1", "x\r\nUniqueid: forged", "张伟", "Name: y"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.sampled_from(_KEYS), st.sampled_from(_VALUES)).map(": ".join),
+            st.sampled_from(["a body line", "--END COMMAND--"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_fast_path_parses_exactly_as_the_general_one(lines):
+    frame = "\r\n".join(lines)
+    folded, repaired = repair_number_injection(frame.split("\r\n"))
+    try:
+        expected = _parse_lines(folded, repaired=repaired)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_headers(frame)
+        return
+    assert parse_headers(frame) == expected
