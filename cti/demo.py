@@ -203,12 +203,16 @@ def _print_results(calls: list[DemoCall]) -> None:
 @click.command("demo")
 @click.option("--patients", default=200, show_default=True, help="Sample patients to seed.")
 @click.option(
-    "--exit", "exit_after", is_flag=True, help="Stop after the calls (don't keep serving)."
+    "--exit",
+    "exit_after",
+    is_flag=True,
+    help="Stop after the calls (don't keep serving; stop the Asterisk the demo started).",
 )
 @click.pass_obj
 def demo_command(settings: Settings, patients: int, exit_after: bool) -> None:
     """Run Asterisk + Hotline on SQLite with sample patients and place simulated calls."""
     runner = AsteriskRunner(settings)
+    started_here = not runner.status().running
     status = runner.up()
     console.print(f"asterisk: {status.describe()}")
     database = Database(settings.effective_database_url)
@@ -219,5 +223,9 @@ def demo_command(settings: Settings, patients: int, exit_after: bool) -> None:
     finally:
         database.dispose()
     calls = _demo_calls(own, family)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run_demo(settings, runner, calls, stay=not exit_after))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_demo(settings, runner, calls, stay=not exit_after))
+    finally:
+        if exit_after and started_here:
+            runner.down()  # leave the machine as the demo found it
