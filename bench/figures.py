@@ -71,11 +71,16 @@ def report(figure: Figure) -> None:
     if figure.target is not None:
         verdict = "met" if figure.target.met_by(figure.value) else "NOT met"
         target = f"  (target {figure.target} {figure.unit}: {verdict})"
-    print(f"FIGURE {figure.name} = {figure.value:,.4g} {figure.unit}{target}")
+    print(f"FIGURE {figure.name} = {shown(figure.value)} {figure.unit}{target}")
     results = os.environ.get(RESULTS_ENV)
     if results:
         with Path(results).open("a", encoding="utf-8") as out:
             out.write(json.dumps(figure.as_record(), ensure_ascii=False) + "\n")
+
+
+def shown(value: float) -> str:
+    """A figure as a person reads it: 18,204 / 0.816 / 3.5."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def cpu_model() -> str:

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from figures import RESULTS_ENV, machine
+from figures import RESULTS_ENV, machine, shown
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -121,7 +121,7 @@ def summarise(figures: list[dict[str, object]], when: str, chart_path: Path | No
         met = {True: "yes", False: "**no**", None: ""}[f.get("met")]  # type: ignore[index]
         value = float(f["value"])  # type: ignore[arg-type]
         lines.append(
-            f"| {f.get('benchmark', '')} | `{f['name']}` | {value:,.4g} {f['unit']} "
+            f"| {f.get('benchmark', '')} | `{f['name']}` | {shown(value)} {f['unit']} "
             f"| {f.get('target') or ''} | {met} | {f['workload']} | {f.get('baseline') or ''} |"
         )
     return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""The README's first command: `hotline demo` runs the whole product and says what happened.
+"""The README's first command: `hotline demo` runs the whole product and says what happened
+(and can record the AMI stream of its calls for the ingest benchmark).
 
 Runs the real command in its own process, with its own Asterisk instance (beside the
 suite's) and its own SQLite store, exactly as `./dev demo --exit` does after set-up."""
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cti.ami_recorder import load_capture
 from cti.settings import Settings
 from tests.fixtures.asterisk import TEST_INSTANCE, TEST_PORTS
 
@@ -35,7 +37,10 @@ def test_the_demo_places_its_calls_and_reports_each_one(tmp_path: Path) -> None:
         "COLUMNS": "200",  # the results table, unwrapped
     }
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("hotline")), "demo", "--exit", "--patients", "60"],
+        [
+            *(str(Path(sys.executable).with_name("hotline")), "demo", "--exit"),
+            *("--patients", "60", "--capture-ami", str(tmp_path / "ami.txt.gz")),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -51,6 +56,13 @@ def test_the_demo_places_its_calls_and_reports_each_one(tmp_path: Path) -> None:
         assert label in table, table
     assert "not finished" not in table, table
     assert "Normal Clearing" in table
+    # the AMI stream of those calls, as Hotline's user saw it, without the login
+    capture = load_capture(tmp_path / "ami.txt.gz").decode()
+    assert capture.count("Event: Newchannel\r\n") >= 6
+    assert capture.count("Event: Hangup\r\n") >= 6
+    assert "UserEvent: HotlineCall" in capture
+    assert "Secret" not in capture and "recorder-login" not in capture
+    assert capture.endswith("\r\n\r\n")
     # --exit leaves no Asterisk of its own behind
     running = subprocess.run(
         ["pgrep", "-f", f"/srv/hotline/demo-{TEST_INSTANCE}/"], capture_output=True, check=False
