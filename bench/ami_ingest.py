@@ -99,7 +99,9 @@ async def hotline(chunks: list[bytes], total: int, db_path: Path) -> tuple[float
     protocol = _HardenedProtocol()
     protocol.connection_made(transport=None)
     protocol.factory = ami._manager
-    protocol.event_sink = ami._publish_event  # as _BackoffManager.connection_made wires it
+    # as _BackoffManager.connection_made wires them
+    protocol.event_sink = ami._publish_event
+    protocol.event_wanted = ami._event_wanted
     started = time.perf_counter()
     for i, chunk in enumerate(chunks):
         protocol.data_received(chunk)

@@ -226,6 +226,15 @@ def parse_frame(frame: str) -> Message | None:
     return None if parsed is None else Message(*parsed)
 
 
+def _unwanted_event(frame: str, wanted: Callable[[str], bool]) -> bool:
+    """A plain event (no ActionID) whose name nobody wants; Shutdown is always wanted."""
+    if not frame.startswith("Event: ") or "\r\nActionID: " in frame:
+        return False
+    end = frame.find("\r\n")
+    name = frame[7:] if end == -1 else frame[7:end]
+    return name != "Shutdown" and not wanted(name)
+
+
 class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
     """panoramisk's protocol with a framing and parsing that a bad frame cannot kill:
     one malformed or hostile message is logged and skipped, the link stays up.
@@ -237,6 +246,9 @@ class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
     _pending = ""
     version: str | None
     event_sink: Callable[[str, Headers], None] | None = None
+    #: Whether anybody wants events of this name; those nobody wants are not parsed
+    #: (Asterisk always writes ``Event:`` first). Most of a busy link's traffic is such.
+    event_wanted: Callable[[str], bool] | None = None
 
     def data_received(self, data: bytes) -> None:
         text = data.decode(getattr(self, "encoding", "utf-8"), "replace")
@@ -246,8 +258,11 @@ class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
         self._pending += text
         *frames, self._pending = self._pending.split(_FRAME_END)
         sink = self.event_sink
+        wanted = self.event_wanted
         for frame in frames:
             if not frame.strip():
+                continue
+            if wanted is not None and _unwanted_event(frame, wanted):
                 continue
             try:
                 parsed = parse_headers(frame)
@@ -298,6 +313,7 @@ class _BackoffManager(Manager):  # type: ignore[misc]
         super().connection_made(f)
         if isinstance(self.protocol, _HardenedProtocol):
             self.protocol.event_sink = self._client._publish_event
+            self.protocol.event_wanted = self._client._event_wanted
 
     def login(self, future: asyncio.Future[Message]) -> bool:
         try:
@@ -456,6 +472,9 @@ class AmiClient:
 
     def _publish_event(self, name: str, headers: Headers) -> None:
         self.bus.publish("ami." + name, AmiEvent(name, headers, time.time()))
+
+    def _event_wanted(self, name: str) -> bool:
+        return self.bus.has_subscribers("ami." + name)
 
     def _on_logged_in(self) -> None:
         self.logins += 1

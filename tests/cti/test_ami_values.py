@@ -11,6 +11,7 @@ from cti.ami import (
     Backoff,
     _HardenedProtocol,
     _parse_lines,
+    _unwanted_event,
     check_action_values,
     parse_frame,
     parse_headers,
@@ -113,6 +114,33 @@ def test_plain_events_go_straight_to_the_event_sink_and_responses_to_panoramisk(
     )
     assert sunk == [("Newchannel", "1.1")]
     assert handled[0] == "CoreShowChannel"
+
+
+def test_events_nobody_wants_are_skipped_unparsed_and_the_rest_still_arrive():
+    sunk: list[str] = []
+    handled: list[str] = []
+
+    class Factory:
+        def dispatch(self, message):
+            handled.append(message["Event"])
+
+    protocol = _HardenedProtocol()
+    protocol.connection_made(transport=None)
+    protocol.factory = Factory()
+    protocol.event_sink = lambda name, headers: sunk.append(name)
+    protocol.event_wanted = {"Newchannel", "Hangup"}.__contains__
+    protocol.data_received(
+        b"Event: DeviceStateChange\r\nDevice: Local/x\r\n\r\n"
+        b"Event: Newchannel\r\nUniqueid: 1.1\r\n\r\n"
+        b"Event: VarSet\r\nUniqueid: a\r\nUniqueid: b\r\n\r\n"  # would be refused if parsed
+        b"Event: CoreShowChannel\r\nActionID: a/1\r\nUniqueid: 1.1\r\n\r\n"
+        b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\n"
+    )
+    assert sunk == ["Newchannel", "Hangup"]
+    assert handled == ["CoreShowChannel"]  # replies to actions: always
+    # Shutdown is always read (panoramisk reconnects on it), wanted or not
+    assert not _unwanted_event("Event: Shutdown\r\nShutdown: Cleanly", lambda name: False)
+    assert _unwanted_event("Event: VarSet", lambda name: False)
 
 
 _KEYS = [
