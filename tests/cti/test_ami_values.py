@@ -75,16 +75,23 @@ def test_a_message_with_a_repeated_identity_header_is_refused():
         parse_frame("Event: Hangup\r\nUniqueid: a\r\nUniqueid: b")
 
 
-def test_a_hostile_frame_does_not_stop_the_following_ones():
-    received: list[str] = []
+def _protocol_dispatching_to(handled: list[str]) -> _HardenedProtocol:
+    """A protocol on no socket whose panoramisk side records the events it dispatches."""
 
     class Factory:
         def dispatch(self, message):
-            received.append(message["Event"])
+            handled.append(message["Event"])
 
     protocol = _HardenedProtocol()
     protocol.connection_made(transport=None)
     protocol.factory = Factory()
+    return protocol
+
+
+def test_a_hostile_frame_does_not_stop_the_following_ones():
+    received: list[str] = []
+
+    protocol = _protocol_dispatching_to(received)
     protocol.data_received(
         b"Asterisk Call Manager/11.0.0\r\n"
         b"Event: Hangup\r\nUniqueid: a\r\nUniqueid: b\r\n\r\n"
@@ -99,13 +106,7 @@ def test_plain_events_go_straight_to_the_event_sink_and_responses_to_panoramisk(
     sunk: list[tuple[str, str]] = []
     handled: list[str] = []
 
-    class Factory:
-        def dispatch(self, message):
-            handled.append(message["Event"])
-
-    protocol = _HardenedProtocol()
-    protocol.connection_made(transport=None)
-    protocol.factory = Factory()
+    protocol = _protocol_dispatching_to(handled)
     protocol.event_sink = lambda name, headers: sunk.append((name, headers["Uniqueid"]))
     protocol.data_received(
         b"Event: Newchannel\r\nUniqueid: 1.1\r\n\r\n"
@@ -120,13 +121,7 @@ def test_events_nobody_wants_are_skipped_unparsed_and_the_rest_still_arrive():
     sunk: list[str] = []
     handled: list[str] = []
 
-    class Factory:
-        def dispatch(self, message):
-            handled.append(message["Event"])
-
-    protocol = _HardenedProtocol()
-    protocol.connection_made(transport=None)
-    protocol.factory = Factory()
+    protocol = _protocol_dispatching_to(handled)
     protocol.event_sink = lambda name, headers: sunk.append(name)
     protocol.event_wanted = {"Newchannel", "Hangup"}.__contains__
     protocol.data_received(
