@@ -436,17 +436,22 @@ class AmiClient:
             raise AmiActionFailed(str(action.get("Action")), str(response.get("Message", "")))
         return response
 
-    async def send_list(self, action: Mapping[str, ActionValue]) -> list[Message]:
+    async def send_list(
+        self, action: Mapping[str, ActionValue], *, timeout_s: float | None = None
+    ) -> list[Message]:
         """Send an action answered by an event list; return the list's events (without the
-        leading response and the trailing ``...Complete`` event)."""
-        messages = await self._send(action, as_list=True)
+        leading response and the trailing ``...Complete`` event). ``timeout_s`` overrides
+        the action timeout (an async Originate answers only when the callee does)."""
+        messages = await self._send(action, as_list=True, timeout_s=timeout_s)
         if not isinstance(messages, list):
             messages = [messages]
         if messages and not messages[0].success:
             raise AmiActionFailed(str(action.get("Action")), str(messages[0].get("Message", "")))
         return [m for m in messages[1:] if not str(m.get("Event", "")).endswith("Complete")]
 
-    async def _send(self, action: Mapping[str, ActionValue], *, as_list: bool) -> Any:
+    async def _send(
+        self, action: Mapping[str, ActionValue], *, as_list: bool, timeout_s: float | None = None
+    ) -> Any:
         check_action_values(action)
         if not self.connected:
             raise AmiNotConnected(
@@ -457,10 +462,11 @@ class AmiClient:
         }
         future = self._manager.send_action(payload, as_list=as_list)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.action_timeout_s)
+            timeout = self.action_timeout_s if timeout_s is None else timeout_s
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:
             raise AmiTimeout(
-                f"Asterisk did not answer {action.get('Action')} within {self.action_timeout_s} s"
+                f"Asterisk did not answer {action.get('Action')} within {timeout} s"
             ) from None
 
     # -- panoramisk callbacks (run inline in the socket reader: keep them cheap) --

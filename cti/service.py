@@ -14,6 +14,8 @@ from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.call_tracking import CallJournal, CallTrackingService
 from cti.caller_identification import CallerIdentifier
+from cti.dialer.offer_call import OfferCallApp
+from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
 from cti.tracker import CallTracker
@@ -43,6 +45,7 @@ class Hotline:
     renderer: PromptRenderer
     agi: FastAgiServer
     web: WebServer
+    dialer: DialerService | None = None  # only when settings.dialer.enabled
     stopped: bool = False
 
     @property
@@ -86,7 +89,17 @@ class Hotline:
             default_language=settings.language,
             hospital_names=hospital_names(settings),
         )
-        agi = FastAgiServer({"inbound": greeting}, settings.agi_host, settings.agi_port)
+        offers = OfferCallApp(
+            store=store,
+            prompts=prompts,
+            layout=layout,
+            bus=bus,
+            policy=settings.dialer,
+            hospital_names=hospital_names(settings),
+        )
+        agi = FastAgiServer(
+            {"inbound": greeting, "dialer-offer": offers}, settings.agi_host, settings.agi_port
+        )
         await agi.start()
         web = WebServer(
             create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
@@ -110,6 +123,11 @@ class Hotline:
         try:
             await web.start()
             await ami.start(wait_s=wait_for_ami_s)
+            if settings.dialer.enabled:
+                hotline.dialer = DialerService(
+                    store=store, ami=ami, bus=bus, policy=settings.dialer
+                )
+                await hotline.dialer.start()
         except BaseException:
             await hotline.stop()
             raise
@@ -120,6 +138,8 @@ class Hotline:
         if self.stopped:
             return
         self.stopped = True
+        if self.dialer is not None:
+            await self.dialer.close()
         await self.agi.close()
         await self.web.stop()
         await self.ami.close()

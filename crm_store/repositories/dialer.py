@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,7 @@ class AcceptOutcome:
 @dataclass(frozen=True)
 class RefillCall:
     offer_id: int
+    refill_id: int
     patient_id: int
     started_at: dt.datetime
     ended_at: dt.datetime | None
@@ -216,10 +217,18 @@ class DialerRepository:
 
     # ------------------------------------------------------------------ calls
 
-    def attempts_of(self, patient_ids: Iterable[int], *, since: dt.datetime) -> list[CallAttempt]:
-        """Offer calls to these patients started after ``since`` (and any still in flight)."""
+    def attempts_of(
+        self, patient_ids: Iterable[int], *, since: dt.datetime, slot_id: int | None = None
+    ) -> list[CallAttempt]:
+        """Offer calls to these patients started after ``since`` and any of theirs still in
+        flight — and, with ``slot_id``, every call about that slot still in flight (to
+        patients no longer among the candidates because we are calling them)."""
         ids = sorted(set(patient_ids))
-        if not ids:
+        in_flight = DialerCall.result == DialerCallResult.PENDING
+        about_slot = (
+            and_(WaitlistOffer.slot_id == slot_id, in_flight) if slot_id is not None else None
+        )
+        if not ids and about_slot is None:
             return []
         query = (
             select(
@@ -230,8 +239,13 @@ class DialerRepository:
             )
             .join(WaitlistOffer, WaitlistOffer.id == DialerCall.offer_id)
             .where(
-                DialerCall.patient_id.in_(ids),
-                (DialerCall.started_at >= since) | (DialerCall.result == DialerCallResult.PENDING),
+                or_(
+                    and_(
+                        DialerCall.patient_id.in_(ids),
+                        or_(DialerCall.started_at >= since, in_flight),
+                    ),
+                    about_slot if about_slot is not None else false(),
+                )
             )
         )
         return [CallAttempt(*row) for row in self.session.execute(query).all()]
@@ -319,11 +333,16 @@ class DialerRepository:
         self.waitlist.record_outcome(
             offer_id, OfferOutcome.ACCEPTED, appointment_id=booked.appointment_id, now=now
         )
-        self.close_refill(
-            call.refill_id,
-            RefillStatus.FILLED,
-            now=now,
-            filled_appointment_id=booked.appointment_id,
+        # FILLED even if the dialer had meanwhile given up on it (the slot was booked).
+        self.session.execute(
+            update(SlotRefill)
+            .where(SlotRefill.id == call.refill_id, SlotRefill.status != RefillStatus.FILLED)
+            .values(
+                status=RefillStatus.FILLED,
+                closed_at=now,
+                filled_appointment_id=booked.appointment_id,
+            )
+            .execution_options(synchronize_session=False)
         )
         return AcceptOutcome(DialerCallResult.ACCEPTED, booked.appointment_id, booked.reference)
 
@@ -374,6 +393,7 @@ class DialerRepository:
         *,
         slot_id: int | None = None,
         status: RefillStatus | None = None,
+        freed_since: dt.datetime | None = None,
         limit: int = 100,
     ) -> list[RefillView]:
         """Refills (newest first) with every call made for them."""
@@ -387,6 +407,8 @@ class DialerRepository:
             query = query.where(SlotRefill.slot_id == slot_id)
         if status is not None:
             query = query.where(SlotRefill.status == status)
+        if freed_since is not None:
+            query = query.where(SlotRefill.freed_at >= freed_since)
         rows = self.session.execute(query).all()
         ids = [refill.id for refill, _ in rows]
         calls: dict[int, list[RefillCall]] = {i: [] for i in ids}
@@ -399,6 +421,7 @@ class DialerRepository:
                 calls[call.refill_id].append(
                     RefillCall(
                         call.offer_id,
+                        call.refill_id,
                         call.patient_id,
                         call.started_at,
                         call.ended_at,
@@ -428,7 +451,9 @@ class DialerRepository:
             .order_by(DialerCall.started_at)
         )
         return [
-            RefillCall(c.offer_id, c.patient_id, c.started_at, c.ended_at, c.result, c.detail)
+            RefillCall(
+                c.offer_id, c.refill_id, c.patient_id, c.started_at, c.ended_at, c.result, c.detail
+            )
             for c in self.session.scalars(query)
         ]
 

@@ -28,7 +28,8 @@ class DialerPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    enabled: bool = True
+    # Off until a site switches it on: an outbound dialer phones patients.
+    enabled: bool = False
     timezone: str = "Asia/Shanghai"
     # Calling window: [calling_start, calling_end) on the listed ISO weekdays (1 = Monday).
     calling_days: frozenset[int] = frozenset({1, 2, 3, 4, 5, 6})
@@ -50,6 +51,13 @@ class DialerPolicy(BaseModel):
     refusal_cooldown: dt.timedelta = dt.timedelta(days=7)
     # Numbers never to phone, in any format the store understands (kept as E.164).
     do_not_call: frozenset[str] = frozenset()
+    # Telephony: the Originate channel for a patient's number ({number}: E.164,
+    # {digits}: without "+"), how long it rings, the caller ID shown, and how often the
+    # dialer looks for freed slots (it is also woken by every call that ends).
+    channel: str = "PJSIP/{number}@trunk"
+    ring_timeout: dt.timedelta = dt.timedelta(seconds=30)
+    caller_id: str = Field(default="Hospital <10000>", max_length=80)
+    poll_interval: dt.timedelta = dt.timedelta(seconds=5)
     # For the operators' figures: revenue recovered per refilled slot.
     average_fee: float = Field(default=50.0, ge=0)
     fee_currency: str = Field(default="CNY", min_length=3, max_length=3)
@@ -74,11 +82,20 @@ class DialerPolicy(BaseModel):
             numbers.add(number.e164)
         return frozenset(numbers)
 
+    @field_validator("channel")
+    @classmethod
+    def _dialable_template(cls, value: str) -> str:
+        from cti.dialer.originate import dial_channel  # the same check Originate makes
+
+        dial_channel(value, "+8613800138000")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> DialerPolicy:
         if self.calling_end <= self.calling_start:
             raise ValueError("calling_end must be after calling_start (same day)")
-        for name in ("attempt_window", "attempt_spacing", "offer_hold", "min_lead_time"):
+        names = ("attempt_window", "attempt_spacing", "offer_hold", "min_lead_time")
+        for name in (*names, "ring_timeout", "poll_interval"):
             if getattr(self, name) <= dt.timedelta(0):
                 raise ValueError(f"{name} must be positive")
         return self

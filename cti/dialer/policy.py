@@ -20,22 +20,27 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from crm_store.enums import DialerCallResult as CallResult
 from cti.dialer.config import DialerPolicy
 
-
-class CallResult(str, enum.Enum):
-    """How one offer call ended (the dialer's own record, finer than the waitlist's)."""
-
-    PENDING = "pending"  # dialling or talking
-    ACCEPTED = "accepted"  # pressed 1 and got the place
-    SLOT_TAKEN = "slot_taken"  # pressed 1 but another patient got the last place first
-    DECLINED = "declined"  # pressed 2
-    NO_INPUT = "no_input"  # answered, never chose
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    MACHINE = "machine"  # Asterisk's AMD heard an answering machine
-    FAILED = "failed"  # the call could not be placed
-
+__all__ = [
+    "RETRYABLE",
+    "CallNow",
+    "CallResult",
+    "Candidate",
+    "Decision",
+    "FreedSlot",
+    "OfferAttempt",
+    "StopOffering",
+    "StopReason",
+    "WaitReason",
+    "WaitUntil",
+    "decide",
+    "in_calling_hours",
+    "last_moment_to_call",
+    "next_calling_start",
+    "rank",
+]
 
 #: Results after which the patient may be phoned again about the same slot.
 RETRYABLE = frozenset(

@@ -30,7 +30,7 @@ from cti.settings import Settings
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 # Wednesday 2 June 2027, 10:00 in Shanghai.
 NOW = dt.datetime(2027, 6, 2, 10, 0, tzinfo=SHANGHAI).astimezone(dt.UTC)
-POLICY = DialerPolicy()
+POLICY = DialerPolicy(enabled=True)
 SLOT = FreedSlot(slot_id=1, starts_at=NOW + dt.timedelta(days=1), free_places=1)
 
 
@@ -81,7 +81,7 @@ def test_ranked_by_priority_then_time_waiting() -> None:
 
 
 def test_without_consent_phone_or_on_do_not_call_nobody_is_phoned() -> None:
-    policy = DialerPolicy(do_not_call=frozenset({"138 0013 8003"}))
+    policy = DialerPolicy(enabled=True, do_not_call=frozenset({"138 0013 8003"}))
     people = [
         candidate(1, consent=False),
         candidate(2, phone=None),
@@ -120,7 +120,7 @@ def test_a_slot_starting_too_soon_stops() -> None:
 
 
 def test_disabled_dialer_calls_nobody() -> None:
-    policy = DialerPolicy(enabled=False)
+    policy = DialerPolicy()  # off unless switched on
     assert decide(SLOT, [candidate(1)], [], NOW, policy, lines_in_use=0) == StopOffering(
         StopReason.DISABLED
     )
@@ -156,7 +156,7 @@ def test_a_slot_before_the_next_window_stops() -> None:
 
 
 def test_calling_hours_follow_the_hospital_timezone() -> None:
-    policy = DialerPolicy(timezone="Europe/Berlin")
+    policy = DialerPolicy(enabled=True, timezone="Europe/Berlin")
     # 10:00 in Shanghai is 04:00 in Berlin (summer time): outside the window there.
     assert in_calling_hours(NOW, POLICY)
     assert not in_calling_hours(NOW, policy)
@@ -262,6 +262,7 @@ def situations(
     now = draw(moments)
     start_h = draw(st.integers(0, 22))
     policy = DialerPolicy(
+        enabled=True,
         calling_days=frozenset(draw(st.sets(st.integers(1, 7), min_size=1))),
         calling_start=dt.time(start_h),
         calling_end=dt.time(draw(st.integers(start_h + 1, 23))),

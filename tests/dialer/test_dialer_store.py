@@ -79,6 +79,10 @@ def test_accept_books_and_fills(database: Database) -> None:
     clinic, refill = _freed_clinic(database)
     offer = _call(database, clinic, refill, NUMBERS[0])
     with database.session() as session:
+        # The patient being called is no candidate any more, but the call still counts.
+        [in_flight] = DialerRepository(session).attempts_of([], since=NOW, slot_id=clinic.slot_id)
+        assert in_flight.result is DialerCallResult.PENDING
+        assert in_flight.patient_id == clinic.waitlisted[NUMBERS[0]]
         outcome = DialerRepository(session).accept(offer, now=NOW)
     assert outcome.result is DialerCallResult.ACCEPTED
     with database.session() as session:
