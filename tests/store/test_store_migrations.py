@@ -9,14 +9,12 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
-from crm_store.database import MIGRATIONS_DIR, Database, alembic_config
+from crm_store.database import MIGRATIONS_DIR, Database, head_revision
 from crm_store.models import Base
 
 REPO = Path(__file__).resolve().parents[2]
-#: The newest shipped revision (one head: migrations form a single chain).
-HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+HEAD = head_revision()
 
 
 def _diff(database: Database) -> list[object]:
