@@ -57,6 +57,9 @@ from acd.agent_states import (
 from acd.errors import StaleEvent, UnknownAgent, UnknownQueue, UnsafeDialValue
 from acd.model import Agent, AgentState, PriorityClass, Queue, WaitingCall
 from acd.routing import route
+from crm_store.errors import PatientNotFound
+from crm_store.gateway import StoreGateway
+from crm_store.repositories.patients import PatientRepository
 from cti.ami import AmiClient, AmiEvent
 from cti.bus import EventBus
 from cti.errors import CtiError
@@ -104,6 +107,26 @@ def check_dial_string(value: str) -> str:
 async def queue_priority(handover: Handover) -> PriorityClass:
     """Without a store: the VIP line's callers are VIP, everyone else normal."""
     return PriorityClass.VIP if handover.queue == "vip" else PriorityClass.NORMAL
+
+
+def patient_priority(store: StoreGateway) -> PriorityResolver:
+    """The caller's class from their patient record (VIP / chronic flags) and the queue."""
+
+    async def resolve(handover: Handover) -> PriorityClass:
+        patient_id = handover.patient_id
+        vip = handover.queue == "vip"
+        chronic = False
+        if patient_id is not None:
+            try:
+                record = await store.read(lambda s: PatientRepository(s).get(patient_id))
+            except PatientNotFound:
+                log.warning("hand-over names patient %d, who is not in the store", patient_id)
+            else:
+                vip = vip or record.vip
+                chronic = record.chronic
+        return PriorityClass.of(vip=vip, chronic=chronic)
+
+    return resolve
 
 
 # -- what the service publishes ------------------------------------------------------
@@ -628,5 +651,6 @@ __all__ = [
     "check_dial_string",
     "check_uniqueid",
     "originate_agent_action",
+    "patient_priority",
     "queue_priority",
 ]
