@@ -7,6 +7,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from acd.model import Agent, Queue
+from acd.service import AcdService, patient_priority
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from cti.ami import AmiClient, Backoff
@@ -47,7 +49,14 @@ class Hotline:
     agi: FastAgiServer
     web: WebServer
     dialer: DialerService | None = None  # only when settings.dialer.enabled
+    acd: AcdService | None = None
     stopped: bool = False
+
+    @property
+    def handover_target(self) -> str:
+        """Where the IVR sends a caller it hands to a person: Hotline's ACD parks them when
+        it distributes calls, else Asterisk's queue takes them."""
+        return "hotline-wait,s,1" if self.acd is not None else "hotline-agents,s,1"
 
     @property
     def web_url(self) -> str:
@@ -113,6 +122,19 @@ class Hotline:
             create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
             settings,
         )
+        acd: AcdService | None = None
+        if settings.acd_agents:
+            acd = AcdService.build(
+                bus=bus,
+                ami=ami,
+                queues=[Queue(**q.model_dump()) for q in settings.acd_queues],
+                agents=[
+                    Agent(a.id, skills=a.skills, languages=a.languages) for a in settings.acd_agents
+                ],
+                phones={a.id: a.phone for a in settings.acd_agents},
+                priority_of=patient_priority(store),
+            )
+            await acd.start()
         hotline = cls(
             settings=settings,
             database=database,
@@ -127,6 +149,7 @@ class Hotline:
             renderer=renderer,
             agi=agi,
             web=web,
+            acd=acd,
         )
         try:
             await web.start()
@@ -149,6 +172,8 @@ class Hotline:
         if self.dialer is not None:
             await self.dialer.close()
         await self.agi.close()
+        if self.acd is not None:
+            await self.acd.close()
         await self.web.stop()
         await self.ami.close()
         await self.tracking.close()

@@ -49,9 +49,11 @@ from screenpop.errors import (
 from screenpop.i18n import LANG_COOKIE, LANGUAGES, Translator, role_label
 from screenpop.live_calls import CallBoard
 from screenpop.pages import render, wants_json
+from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
 from screenpop.routes import calls as calls_routes
 from screenpop.routes import dialer as dialer_routes
+from screenpop.routes import pops as pops_routes
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ def create_app(
         authenticator=Authenticator(store=store, throttle=throttle),
         audit=AccessAudit(store),
         board=CallBoard(store=store, bus=bus),
+        pops=PopDesk(store=store, bus=bus),
         templates=_templates(),
         zone=zoneinfo.ZoneInfo(timezone),
         clock=clock,
@@ -102,9 +105,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await services.board.start()
+        await services.pops.start()
         try:
             yield
         finally:
+            await services.pops.stop()
             await services.board.stop()
 
     app = FastAPI(
@@ -119,6 +124,7 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(calls_routes.router)
     app.include_router(dialer_routes.router)
+    app.include_router(pops_routes.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -23,6 +23,7 @@ from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, Sess
 from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
 from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
+from screenpop.pops import PopDesk
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Services:
     authenticator: Authenticator
     audit: AccessAudit
     board: CallBoard
+    pops: PopDesk
     templates: Jinja2Templates
     zone: dt.tzinfo
     clock: Clock
