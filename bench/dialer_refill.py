@@ -39,8 +39,6 @@ import argparse
 import datetime as dt
 import heapq
 import itertools
-import os
-import platform
 import random
 import statistics
 import sys
@@ -50,6 +48,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from figures import Figure, at_least, at_most, machine, report  # noqa: E402
 
 from crm_store.enums import DialerCallResult  # noqa: E402
 from cti.dialer.config import DialerPolicy  # noqa: E402
@@ -290,10 +290,7 @@ def main() -> None:
     parser.add_argument("--accept", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    print(
-        f"machine: {os.cpu_count()} cores, Python {platform.python_version()} on "
-        f"{platform.platform()}"
-    )
+    print(f"machine: {machine()}")
     print(
         f"workload: {args.days} days x {args.per_day} cancellations, {args.waitlist} eligible "
         f"patients per slot, {args.answer:.0%} of calls answered, {args.accept:.0%} of "
@@ -339,6 +336,45 @@ def main() -> None:
         )
         print(row(outcome, hotline))
     print()
+    hotline_outcome, naive_outcome = outcomes
+    workload = (
+        f"{args.days} days x {args.per_day} cancellations, {args.waitlist} eligible per slot, "
+        f"{args.answer:.0%} answered x {args.accept:.0%} accept (simulated, policy defaults)"
+    )
+    naive_minutes = naive_outcome.minutes_to_fill()
+    baseline = (
+        f"naive FIFO dialer {naive_outcome.fill_rate():.1%} filled, median "
+        f"{statistics.median(naive_minutes) if naive_minutes else float('nan'):.1f} min; "
+        "seed's manual baseline >= 50% within 3 days"
+    )
+    minutes = hotline_outcome.minutes_to_fill()
+    for figure in (
+        Figure(
+            "refill_fill_rate_pct",
+            100 * hotline_outcome.fill_rate(),
+            "%",
+            workload,
+            at_least(80),
+            baseline,
+        ),
+        Figure(
+            "refill_median_time_to_fill_min",
+            statistics.median(minutes) if minutes else float("inf"),
+            "min",
+            workload,
+            at_most(30),
+            baseline,
+        ),
+        Figure("refill_calls_per_fill", hotline_outcome.calls_per_fill(), "calls", workload),
+        Figure(
+            "refill_double_bookings",
+            float(hotline_outcome.double_bookings()),
+            "bookings",
+            workload,
+            at_most(0),
+        ),
+    ):
+        report(figure)
     total = sum(o.seconds for o in outcomes)
     decisions = sum(len(o.refills) for o in outcomes)
     print(f"simulation time: {total:.2f} s for {decisions} freed slots (both dialers)")

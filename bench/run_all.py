@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "prompts_render": [],
     "asterisk_provision": [],
     "ivr_speech": [],
+    "dialer_refill": [],
 }
 
 

@@ -342,6 +342,8 @@ class Appointment(Base):
         ),
         Index("ix_appointments_patient_id", "patient_id"),
         Index("ix_appointments_slot_id", "slot_id"),
+        # The dialer looks for cancelled and no-show appointments every few seconds.
+        Index("ix_appointments_status_slot_id", "status", "slot_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

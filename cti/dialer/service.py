@@ -149,10 +149,10 @@ class DialerService:
         reported back, decide every open refill and place the calls decided on."""
         now = self.clock()
         policy = self.policy
+        # Every freed place of a future slot gets a refill record, also one too close to
+        # offer (the policy closes it as too soon), so the figures count every place.
         await self.store.write(
-            lambda s: DialerRepository(s).discover_freed(
-                now=now, starting_after=now + policy.min_lead_time
-            )
+            lambda s: DialerRepository(s).discover_freed(now=now, starting_after=now)
         )
         lost_before = now - policy.ring_timeout - policy.offer_hold - ORIGINATE_GRACE
         await self.store.write(lambda s: _close_lost_calls(s, lost_before, now))

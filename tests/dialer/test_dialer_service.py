@@ -104,3 +104,29 @@ async def test_a_call_that_never_reports_back_is_closed(database: Database) -> N
         await ami.close()
         await bus.close()
         store.close()
+
+
+async def test_a_place_freed_too_close_to_its_slot_is_recorded_but_not_offered(
+    database: Database,
+) -> None:
+    now = utcnow()
+    with database.session() as session:
+        clinic = build_clinic(
+            session, now=now, numbers=[NUMBER], starts_in=dt.timedelta(minutes=90), tag="S"
+        )
+        AppointmentRepository(session).cancel(
+            clinic.booked_reference, cancelled_by=BookingChannel.IVR, now=now
+        )
+    store, bus = StoreGateway(database), EventBus()
+    ami = AmiClient(host="127.0.0.1", port=1, username="x", secret="x", bus=bus)
+    service = DialerService(store=store, ami=ami, bus=bus, policy=POLICY)
+    try:
+        assert await service.tick() == []
+        with database.session() as session:
+            [view] = DialerRepository(session).refills()
+            assert (view.status, view.calls) == (RefillStatus.TOO_SOON, ())
+    finally:
+        await service.close()
+        await ami.close()
+        await bus.close()
+        store.close()

@@ -17,6 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_appointments_status_slot_id", "appointments", ["status", "slot_id"], unique=False
+    )
     op.create_table(
         "slot_refills",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -153,3 +156,4 @@ def downgrade() -> None:
     op.drop_index("ix_slot_refills_slot_id", table_name="slot_refills")
     op.drop_index("ix_slot_refills_status", table_name="slot_refills")
     op.drop_table("slot_refills")
+    op.drop_index("ix_appointments_status_slot_id", table_name="appointments")
