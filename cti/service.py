@@ -7,6 +7,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from acd.journal import AcdJournal
 from acd.model import Agent, Queue
 from acd.service import AcdService, patient_priority
 from crm_store.database import Database
@@ -46,6 +47,7 @@ class Hotline:
     agi: FastAgiServer
     web: WebServer
     acd: AcdService | None = None
+    acd_journal: AcdJournal | None = None
     stopped: bool = False
 
     @property
@@ -102,6 +104,7 @@ class Hotline:
             settings,
         )
         acd: AcdService | None = None
+        acd_journal: AcdJournal | None = None
         if settings.acd_agents:
             acd = AcdService.build(
                 bus=bus,
@@ -113,6 +116,9 @@ class Hotline:
                 phones={a.id: a.phone for a in settings.acd_agents},
                 priority_of=patient_priority(store),
             )
+            acd_journal = AcdJournal(bus, store)
+            acd_journal.start()
+            acd.restore(await acd_journal.saved_states())
             await acd.start()
         hotline = cls(
             settings=settings,
@@ -129,6 +135,7 @@ class Hotline:
             agi=agi,
             web=web,
             acd=acd,
+            acd_journal=acd_journal,
         )
         try:
             await web.start()
@@ -150,6 +157,8 @@ class Hotline:
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.acd_journal is not None:
+            await self.acd_journal.close()
         await self.journal.close()
         await self.bus.close()
         self.renderer.close()
