@@ -17,6 +17,9 @@ from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.call_tracking import CallJournal, CallTrackingService
 from cti.caller_identification import CallerIdentifier
+from cti.dialer.offer_call import OfferCallApp
+from cti.dialer.reminder_call import FollowUpCallApp, ReminderCallApp
+from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
 from cti.tracker import CallTracker
@@ -48,6 +51,7 @@ class Hotline:
     web: WebServer
     acd: AcdService | None = None
     acd_journal: AcdJournal | None = None
+    dialer: DialerService | None = None  # only when settings.dialer.enabled
     stopped: bool = False
 
     @property
@@ -97,7 +101,24 @@ class Hotline:
             default_language=settings.language,
             hospital_names=hospital_names(settings),
         )
-        agi = FastAgiServer({"inbound": greeting}, settings.agi_host, settings.agi_port)
+        dialer_apps = {
+            route: app(
+                store=store,
+                prompts=prompts,
+                layout=layout,
+                bus=bus,
+                policy=settings.dialer,
+                hospital_names=hospital_names(settings),
+            )
+            for route, app in (
+                ("dialer-offer", OfferCallApp),
+                ("dialer-reminder", ReminderCallApp),
+                ("dialer-follow-up", FollowUpCallApp),
+            )
+        }
+        agi = FastAgiServer(
+            {"inbound": greeting, **dialer_apps}, settings.agi_host, settings.agi_port
+        )
         await agi.start()
         web = WebServer(
             create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
@@ -140,6 +161,11 @@ class Hotline:
         try:
             await web.start()
             await ami.start(wait_s=wait_for_ami_s)
+            if settings.dialer.enabled:
+                hotline.dialer = DialerService(
+                    store=store, ami=ami, bus=bus, policy=settings.dialer
+                )
+                await hotline.dialer.start()
         except BaseException:
             await hotline.stop()
             raise
@@ -150,6 +176,8 @@ class Hotline:
         if self.stopped:
             return
         self.stopped = True
+        if self.dialer is not None:
+            await self.dialer.close()
         await self.agi.close()
         if self.acd is not None:
             await self.acd.close()

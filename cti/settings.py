@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import os
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pydantic_settings import (
 )
 
 from crm_store.identifiers import NationalIdHasher
+from cti.dialer.config import DialerPolicy, check_timezone
 
 #: The source tree (``asterisk-conf/``, ``dialplans/``) sits beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -147,14 +147,10 @@ class Settings(BaseSettings):
     acd_agents: list[AcdAgentSetting] = Field(default_factory=list)
     acd_queues: list[AcdQueueSetting] = Field(default_factory=list)
 
-    @field_validator("clinic_timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
-        return value
+    # Outbound dialer: calling hours, attempts, lines, do-not-call (cti/dialer/config.py).
+    dialer: DialerPolicy = Field(default_factory=DialerPolicy)
+
+    _known_timezone = field_validator("clinic_timezone")(check_timezone)
 
     @field_validator("national_id_key")
     @classmethod

@@ -52,6 +52,7 @@ from screenpop.pages import render, wants_json
 from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
 from screenpop.routes import calls as calls_routes
+from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(calls_routes.router)
     app.include_router(pops_routes.router)
+    app.include_router(dialer_routes.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -1,7 +1,7 @@
 """ACD: agents' last state (pauses survive a restart) and what happened to each caller.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004 (chained after the dialer's migration when main was merged)
 Create Date: 2026-11-29 01:55:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
