@@ -59,6 +59,7 @@ from acd.model import Agent, AgentState, PriorityClass, Queue, WaitingCall
 from acd.routing import route
 from crm_store.errors import PatientNotFound
 from crm_store.gateway import StoreGateway
+from crm_store.repositories.acd import SavedAgentState
 from crm_store.repositories.patients import PatientRepository
 from cti.ami import AmiClient, AmiEvent
 from cti.bus import EventBus
@@ -69,6 +70,8 @@ log = logging.getLogger(__name__)
 
 #: The dialplan context the agent's phone is originated into (dialplans/hotline.conf).
 AGENT_CONTEXT = "hotline-acd-agent"
+#: The pause reason of an agent who held a call when Hotline stopped.
+RESTART_PAUSE = "after-restart"
 #: Where a caller goes when Hotline cannot distribute them (Asterisk's queue).
 FALLBACK_TARGET = ("hotline-agents", "s", "1")
 
@@ -281,6 +284,24 @@ class AcdService:
         self._timers.clear()
         for task in list(self._tasks):
             task.cancel()
+
+    def restore(self, saved: Mapping[str, SavedAgentState]) -> None:
+        """Agents' states from before a restart. A pause keeps its reason; an agent who was
+        available is available again; one who held a call (ringing, talking, wrapping up)
+        comes back paused with reason ``after-restart`` — that call is Asterisk's now, and
+        the agent resumes when they are free."""
+        for agent_id, state in saved.items():
+            agent = self.agents.get(agent_id)
+            if agent is None or agent.state is not AgentState.LOGGED_OUT:
+                continue
+            if state.state is AgentState.LOGGED_OUT:
+                continue
+            if state.state is AgentState.AVAILABLE:
+                self.login(agent_id)
+            elif state.state is AgentState.PAUSED and state.pause_reason:
+                self.login(agent_id, paused_reason=state.pause_reason)
+            else:
+                self.login(agent_id, paused_reason=RESTART_PAUSE)
 
     # -- agents' own actions (the console calls these) ------------------------------
 

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from acd.model import AgentState
 from crm_store.enums import (
     AppointmentStatus,
     AuditAction,
@@ -709,3 +710,42 @@ class AuditLogEntry(Base):
     entity_type: Mapped[AuditEntity] = mapped_column(_enum(AuditEntity, "entity_type"))
     entity_id: Mapped[int] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --------------------------------------------------------------------------- ACD
+
+
+class AcdAgentState(Base):
+    """An agent's last ACD state, so a pause and its reason survive a restart. Keyed by
+    the agent's ACD id (their console login)."""
+
+    __tablename__ = "acd_agent_states"
+
+    agent_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[AgentState] = mapped_column(_enum(AgentState, "state"))
+    pause_reason: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[dt.datetime]
+
+
+class AcdCall(Base):
+    """What the ACD did with one caller: queued, offered to whom, answered by whom, how
+    long they waited, abandoned or not. Keyed by the caller's channel Uniqueid."""
+
+    __tablename__ = "acd_calls"
+    __table_args__ = (
+        CheckConstraint("offers >= 0", name="offers_not_negative"),
+        Index("ix_acd_calls_queued_at", "queued_at"),
+    )
+
+    call_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(20))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    queued_at: Mapped[dt.datetime]
+    offers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    offered_to: Mapped[str | None] = mapped_column(String(64))  # the latest offer
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[dt.datetime | None]
+    wait_s: Mapped[float | None] = mapped_column(Float)  # queued -> answered or abandoned
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ended_at: Mapped[dt.datetime | None]

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from acd.journal import AcdJournal
 from acd.model import Agent, Queue
 from acd.service import AcdService, patient_priority
 from crm_store.database import Database
@@ -48,8 +49,9 @@ class Hotline:
     renderer: PromptRenderer
     agi: FastAgiServer
     web: WebServer
-    dialer: DialerService | None = None  # only when settings.dialer.enabled
     acd: AcdService | None = None
+    acd_journal: AcdJournal | None = None
+    dialer: DialerService | None = None  # only when settings.dialer.enabled
     stopped: bool = False
 
     @property
@@ -123,6 +125,7 @@ class Hotline:
             settings,
         )
         acd: AcdService | None = None
+        acd_journal: AcdJournal | None = None
         if settings.acd_agents:
             acd = AcdService.build(
                 bus=bus,
@@ -134,6 +137,9 @@ class Hotline:
                 phones={a.id: a.phone for a in settings.acd_agents},
                 priority_of=patient_priority(store),
             )
+            acd_journal = AcdJournal(bus, store)
+            acd_journal.start()
+            acd.restore(await acd_journal.saved_states())
             await acd.start()
         hotline = cls(
             settings=settings,
@@ -150,6 +156,7 @@ class Hotline:
             agi=agi,
             web=web,
             acd=acd,
+            acd_journal=acd_journal,
         )
         try:
             await web.start()
@@ -178,6 +185,8 @@ class Hotline:
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.acd_journal is not None:
+            await self.acd_journal.close()
         await self.journal.close()
         await self.bus.close()
         self.renderer.close()

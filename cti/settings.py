@@ -142,13 +142,13 @@ class Settings(BaseSettings):
     asterisk_conf_dir: Path = PROJECT_ROOT / "asterisk-conf"
     dialplans_dir: Path = PROJECT_ROOT / "dialplans"
 
-    # Outbound dialer: calling hours, attempts, lines, do-not-call (cti/dialer/config.py).
-    dialer: DialerPolicy = Field(default_factory=DialerPolicy)
-
     # Hotline's own call distribution (acd/service.py). With no agents configured, callers
     # handed to a person go to Asterisk's queue ([hotline-agents]) as before.
     acd_agents: list[AcdAgentSetting] = Field(default_factory=list)
     acd_queues: list[AcdQueueSetting] = Field(default_factory=list)
+
+    # Outbound dialer: calling hours, attempts, lines, do-not-call (cti/dialer/config.py).
+    dialer: DialerPolicy = Field(default_factory=DialerPolicy)
 
     _known_timezone = field_validator("clinic_timezone")(check_timezone)
 

@@ -35,6 +35,8 @@ from cti.settings import Settings
 from ivr.flows import Findings, Identity
 from tests.fixtures.hotline import CallerSide
 
+pytestmark = pytest.mark.asterisk
+
 QUEUES = (
     Queue("general", skill="general", language="zh", ring_timeout_s=3, wrap_up_s=1),
     Queue("vip", skill="general", language="zh", ring_timeout_s=3, wrap_up_s=1),

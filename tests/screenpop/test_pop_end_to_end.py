@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from acd.model import Agent, AgentState
 from acd.service import AcdService, CallBridged
 from cti.ami import AmiClient
@@ -17,6 +19,8 @@ from tests.fixtures.hotline import CallerSide
 from tests.screenpop.conftest import Console
 from tests.screenpop.test_live_calls import receive, signed_in_token
 from tests.screenpop.test_pops import open_pops
+
+pytestmark = pytest.mark.asterisk
 
 
 async def test_handed_over_caller_pops_on_the_ringing_agents_socket_then_is_bridged(

@@ -1,7 +1,7 @@
 """The outbound dialer's records: freed slots being refilled, every offer call, and
 appointment reminder and follow-up calls.
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
+revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
