@@ -141,6 +141,7 @@ class Hotline:
             acd_journal.start()
             acd.restore(await acd_journal.saved_states())
             await acd.start()
+            web.app.state.services.acd = acd  # agents set their own state from the console
         hotline = cls(
             settings=settings,
             database=database,

@@ -35,6 +35,7 @@ from crm_store.errors import StoreError
 from crm_store.gateway import StoreGateway
 from cti.bus import EventBus
 from cti.settings import Environment, Settings
+from screenpop.agent_desk import AgentDesk
 from screenpop.auditing import AccessAudit
 from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, SessionStore
 from screenpop.dependencies import Services, get_optional_user, get_translator
@@ -52,6 +53,7 @@ from screenpop.pages import render, wants_json
 from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
 from screenpop.routes import calls as calls_routes
+from screenpop.routes import console as console_routes
 from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
 
@@ -86,6 +88,7 @@ def create_app(
     if policy is None:
         policy = AuthPolicy(secure_cookies=settings.environment is Environment.PRODUCTION)
     throttle = LoginThrottle(policy, clock=clock)
+    pops = PopDesk(store=store, bus=bus)
     services = Services(
         settings=settings,
         store=store,
@@ -96,10 +99,11 @@ def create_app(
         authenticator=Authenticator(store=store, throttle=throttle),
         audit=AccessAudit(store),
         board=CallBoard(store=store, bus=bus),
-        pops=PopDesk(store=store, bus=bus),
+        pops=pops,
         templates=_templates(),
         zone=zoneinfo.ZoneInfo(timezone),
         clock=clock,
+        desk=AgentDesk(store=store, pops=pops),
     )
 
     @asynccontextmanager
@@ -124,6 +128,7 @@ def create_app(
     app.include_router(auth_routes.router)
     app.include_router(calls_routes.router)
     app.include_router(pops_routes.router)
+    app.include_router(console_routes.router)
     app.include_router(dialer_routes.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
@@ -147,6 +152,8 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     """The one place domain errors become HTTP responses (status from errors.py)."""
     status = status_for(exc)
     message = getattr(exc, "message", None) or "the request could not be completed"
+    if isinstance(exc, StoreError) and status < 500:
+        message = str(exc)  # store messages are written for the user, without identifiers
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
         if not isinstance(exc, WebError):

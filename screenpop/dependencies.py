@@ -14,10 +14,12 @@ from fastapi import Depends
 from fastapi.requests import HTTPConnection
 from fastapi.templating import Jinja2Templates
 
+from acd.service import AcdService
 from crm_store.enums import Role
 from crm_store.gateway import StoreGateway
 from cti.bus import EventBus
 from cti.settings import Settings
+from screenpop.agent_desk import Actor, AgentDesk
 from screenpop.auditing import AccessAudit
 from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, SessionStore, WebSession
 from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
@@ -41,6 +43,9 @@ class Services:
     templates: Jinja2Templates
     zone: dt.tzinfo
     clock: Clock
+    desk: AgentDesk
+    #: Set by the composition root when the ACD runs (agents' states); None without it.
+    acd: AcdService | None = None
 
 
 def get_services(connection: HTTPConnection) -> Services:
@@ -107,6 +112,15 @@ def get_supervisor(user: CurrentUser) -> WebSession:
 
 
 SupervisorUser = Annotated[WebSession, Depends(get_supervisor)]
+
+
+def get_agent(user: CurrentUser) -> Actor:
+    """The signed-in agent (the username is the ACD agent id)."""
+    require_role(user, Role.AGENT)
+    return Actor(agent_id=user.username, user_id=user.user_id)
+
+
+AgentUser = Annotated[Actor, Depends(get_agent)]
 
 
 def origin_allowed(connection: HTTPConnection, policy: AuthPolicy) -> bool:

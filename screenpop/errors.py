@@ -12,11 +12,17 @@ and written to logs, so they never carry passwords or patient identifiers.
     ├── LoginRefused            401  wrong username or password (one answer for both)
     ├── Forbidden               403  signed in, but the role may not see this
     ├── CrossOriginRefused      403  a state-changing request from another site
+    ├── NotYourCall             403  the call is not one offered to this agent
+    ├── NoPatientOnCall         409  the caller is not (yet) a known patient
+    ├── PatientAlreadyKnown     409  registering a caller who is already a patient
+    ├── AgentUnavailable        409  no ACD, this user is no ACD agent, or a state change
+    │                                the agent's current state does not allow
     ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
     └── AuditUnavailable        503  the access could not be audited, so nothing is shown
 
     crm_store.errors.StoreError (mapped, not raised here)
     ├── NotFound                404
+    ├── BookingRefused          409  slot full or past, already booked, not cancellable
     ├── InvalidRecord           422
     ├── StoreBusy               503
     └── (others)                500
@@ -24,7 +30,7 @@ and written to logs, so they never carry passwords or patient identifiers.
 
 from __future__ import annotations
 
-from crm_store.errors import InvalidRecord, NotFound, StoreBusy, StoreError
+from crm_store.errors import BookingRefused, InvalidRecord, NotFound, StoreBusy, StoreError
 
 
 class WebError(Exception):
@@ -81,6 +87,37 @@ class CrossOriginRefused(WebError):
         )
 
 
+class NotYourCall(WebError):
+    code = "not_your_call"
+    message_key = "error_not_your_call"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this call is not one offered to you; you may act only on your own calls' patients"
+        )
+
+
+class NoPatientOnCall(WebError):
+    code = "no_patient"
+    message_key = "error_no_patient"
+
+    def __init__(self) -> None:
+        super().__init__("the caller is not a registered patient yet; register them first")
+
+
+class PatientAlreadyKnown(WebError):
+    code = "patient_known"
+    message_key = "error_patient_known"
+
+    def __init__(self) -> None:
+        super().__init__("the caller is already a registered patient")
+
+
+class AgentUnavailable(WebError):
+    code = "agent_state"
+    message_key = "error_agent_state"
+
+
 class TooManyAttempts(WebError):
     code = "too_many_attempts"
     message_key = "error_too_many_attempts"
@@ -109,6 +146,11 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (LoginRefused, 401),
     (Forbidden, 403),
     (CrossOriginRefused, 403),
+    (NotYourCall, 403),
+    (NoPatientOnCall, 409),
+    (PatientAlreadyKnown, 409),
+    (AgentUnavailable, 409),
+    (BookingRefused, 409),
     (TooManyAttempts, 429),
     (AuditUnavailable, 503),
     (NotFound, 404),
@@ -133,6 +175,8 @@ def code_for(error: Exception) -> str:
         return "not_found"
     if isinstance(error, InvalidRecord):
         return "invalid_record"
+    if isinstance(error, BookingRefused):
+        return "booking_refused"
     if isinstance(error, StoreBusy):
         return "store_busy"
     return "store_error"

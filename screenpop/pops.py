@@ -155,6 +155,8 @@ class PopDesk:
     store: StoreGateway
     bus: EventBus
     pending: dict[str, Pop] = field(default_factory=dict)
+    #: Each agent's last call after it ended (wrap-up: notes, booking), until the next offer.
+    last: dict[str, Pop] = field(default_factory=dict)
     watchers: dict[str, set[PopWatcher]] = field(default_factory=dict)
     _subscription: Subscription | None = None
 
@@ -178,6 +180,24 @@ class PopDesk:
     def unwatch(self, watcher: PopWatcher) -> None:
         self.watchers.get(watcher.agent_id, set()).discard(watcher)
 
+    def held_by(self, agent_id: str, call_id: str) -> Pop | None:
+        """The agent's pending or last call with this id (what the agent may act on)."""
+        for pop in (self.pending.get(agent_id), self.last.get(agent_id)):
+            if pop is not None and pop.call_id == call_id:
+                return pop
+        return None
+
+    def attach_history(self, agent_id: str, call_id: str, history: PatientHistory) -> Pop:
+        """The caller of this call was just registered: their pop names them from now on."""
+        updated: Pop | None = None
+        for held in (self.pending, self.last):
+            pop = held.get(agent_id)
+            if pop is not None and pop.call_id == call_id:
+                updated = held[agent_id] = Pop(pop.offer, history, answered=pop.answered)
+        if updated is None:
+            raise KeyError(call_id)
+        return updated
+
     def _send(self, agent_id: str, item: Message | Pop) -> None:
         for watcher in self.watchers.get(agent_id, ()):
             watcher.queue.put_nowait(item)
@@ -186,6 +206,7 @@ class PopDesk:
         match event:
             case CallOffered():
                 offered = Pop(event, await self._history(event.handover.patient_id))
+                self.last.pop(event.agent_id, None)
                 self.pending[event.agent_id] = offered
                 self._send(event.agent_id, offered)
             case CallAnswered(agent_id=agent_id, call_id=call_id):
@@ -202,7 +223,7 @@ class PopDesk:
             case CallEnded(agent_id=agent_id, call_id=call_id):
                 ending = self.pending.get(agent_id)
                 if ending is not None and ending.call_id == call_id:
-                    del self.pending[agent_id]
+                    self.last[agent_id] = self.pending.pop(agent_id)
                 self._send(agent_id, {"type": "ended", "call_id": call_id})
 
     def _withdraw(self, agent_id: str, call_id: str, reason: str) -> None:

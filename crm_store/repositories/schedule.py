@@ -26,6 +26,14 @@ class FreeSlot:
     places_left: int
 
 
+@dataclass(frozen=True)
+class DepartmentView:
+    department_id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+
 class ScheduleRepository:
     """The hospital's timetable: who sees patients when, and what is still free."""
 
@@ -38,6 +46,15 @@ class ScheduleRepository:
         self.session.add(department)
         self.session.flush()
         return department.id
+
+    def departments(self) -> list[DepartmentView]:
+        """The active departments, by code."""
+        rows = self.session.execute(
+            select(Department.id, Department.code, Department.name_zh, Department.name_en)
+            .where(Department.active.is_(True))
+            .order_by(Department.code)
+        )
+        return [DepartmentView(*row) for row in rows]
 
     def add_doctor(
         self, *, department_id: int, name_zh: str, name_en: str, title: str | None = None
