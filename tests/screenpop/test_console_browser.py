@@ -1,0 +1,133 @@
+"""The agent console in a real headless Chromium against the real Asterisk: an agent signs
+in, goes available from the keyboard, a caller handed over by the IVR rings the agent's
+(simulated) phone and pops in the page with the right patient, and the agent books a free
+slot from the pop — the store shows the booking made by that agent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, expect
+from sqlalchemy import select
+
+from acd.model import Agent, AgentState
+from acd.service import AcdService
+from crm_store.database import Database
+from crm_store.enums import AuditAction, AuditEntity, BookingChannel
+from crm_store.models import Appointment, AuditLogEntry
+from crm_store.repositories.schedule import ScheduleRepository
+from cti.ami import AmiClient
+from cti.handover import HANDOVER_TOPIC
+from cti.settings import Settings
+from tests.acd.test_service_asterisk import QUEUES, handover_of, park_caller
+from tests.fixtures.hotline import CallerSide
+from tests.screenpop.test_browser import sign_in
+
+pytestmark = pytest.mark.asterisk
+
+SLOTS: list[int] = []
+
+
+def schedule(database: Database, _patients: dict[str, int]) -> None:
+    starts = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(days=3)
+    with database.session() as session:
+        repo = ScheduleRepository(session)
+        department = repo.add_department(code="CARD", name_zh="心内科", name_en="Cardiology")
+        doctor = repo.add_doctor(department_id=department, name_zh="李医生", name_en="Dr. Li")
+        SLOTS[:] = repo.add_session(
+            doctor_id=doctor, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30)
+        )
+
+
+async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
+    browser: Browser,
+    make_console: Any,
+    caller_ami: CallerSide,
+    test_settings: Settings,
+    asterisk: Any,
+) -> None:
+    console = await make_console(before_start=schedule)
+    ami = AmiClient.from_settings(test_settings, console.bus)
+    service = AcdService.build(
+        bus=console.bus,
+        ami=ami,
+        queues=QUEUES,
+        agents=[Agent("agent", skills={"general": 2}, languages={"zh": 5})],
+        phones={"agent": "Local/1005@agent-sim"},
+    )
+    console.server.app.state.services.acd = service
+    await service.start()
+    await ami.start(wait_s=30)
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        await sign_in(page, console, "agent")
+        await page.goto(f"{console.url}/console")
+        await expect(page.get_by_role("heading", name="Agent console")).to_be_attached()
+        await expect(page.locator("#pop-status")).to_have_attribute("data-state", "connected")
+        await expect(page.locator("#no-call")).to_be_visible()
+        await expect(page.locator("#agent-state")).to_have_text("Logged out")
+
+        await page.keyboard.press("Alt+a")  # the shortcut for "Available"
+        await expect(page.locator("#agent-state")).to_have_attribute("data-state", "available")
+        assert service.agent("agent").state is AgentState.AVAILABLE
+
+        parked = await park_caller(caller_ami)
+        wang = console.patients["wang"]
+        console.bus.publish(HANDOVER_TOPIC, handover_of(parked, "general", str(wang)))
+
+        pop = page.locator("#pop")
+        await expect(pop).to_be_visible()
+        await expect(pop).to_have_attribute("data-call-id", parked.uniqueid)
+        await expect(page.locator("#caller-name")).to_have_text("王秀英")
+        await expect(page.locator("#flag-verified")).to_have_text("Identity verified")
+        await expect(page.locator("#ivr-facts")).to_contain_text("预约")
+        await expect(page.locator("#call-phase")).to_have_text(re.compile("Ringing|On call"))
+        await expect(page.locator("#register-part")).to_be_hidden()
+
+        await page.get_by_label("Department").select_option(label="Cardiology")
+        await page.get_by_role("button", name="Show free slots").click()
+        row = page.locator(f'#slots tbody tr[data-slot-id="{SLOTS[0]}"]')
+        await expect(row).to_contain_text("Dr. Li")
+        await row.get_by_role("button", name="Book").click()
+        message = page.locator("#con-message")
+        await expect(message).to_have_text(re.compile(r"^Booked: reference \S+\.$"))
+        reference = (await message.text_content() or "").split("reference ")[1].rstrip(".")
+        upcoming = page.locator(f'#upcoming tbody tr[data-reference="{reference}"]')
+        await expect(upcoming).to_contain_text("Cardiology")
+        # The booked slot had one place: it is gone from the list.
+        await expect(row).to_have_count(0)
+
+        with console.database.session() as session:
+            booking = session.scalars(
+                select(Appointment).where(Appointment.reference == reference)
+            ).one()
+            assert booking.patient_id == wang and booking.slot_id == SLOTS[0]
+            assert booking.booked_by is BookingChannel.AGENT
+            audited = session.scalars(
+                select(AuditLogEntry.detail).where(
+                    AuditLogEntry.user_id == console.user_ids["agent"],
+                    AuditLogEntry.entity_type == AuditEntity.PATIENT,
+                    AuditLogEntry.entity_id == wang,
+                    AuditLogEntry.action == AuditAction.UPDATE,
+                )
+            ).all()
+            assert [d["change"] for d in audited] == ["appointment_booked"]
+
+        # The simulated phone answers: caller and agent talk; then the caller hangs up.
+        await expect(page.locator("#call-phase")).to_have_attribute("data-phase", "answered")
+        await expect(page.locator("#agent-state")).to_have_attribute("data-state", "on_call")
+        await caller_ami.ami.send({"Action": "Hangup", "Channel": parked.channel})
+        await expect(page.locator("#call-phase")).to_have_attribute("data-phase", "ended")
+        # In wrap-up the agent still acts on the call they just had.
+        await expect(page.locator("#agent-state")).to_have_attribute("data-state", "wrap_up")
+        assert errors == []
+    finally:
+        await context.close()
+        await service.close()
+        await ami.close()
