@@ -167,3 +167,16 @@ class ReminderResult(str, enum.Enum):
     BUSY = "busy"
     MACHINE = "machine"
     FAILED = "failed"
+
+
+class CallDisposition(str, enum.Enum):
+    """How the agent closed a call (stored on the ACD's call row, read by reports)."""
+
+    RESOLVED = "resolved"
+    BOOKED = "booked"
+    CHANGED = "changed"  # cancelled or rescheduled
+    INFORMATION = "information"
+    COMPLAINT = "complaint"
+    CALL_BACK = "call_back"  # the hospital owes the caller a call
+    WRONG_NUMBER = "wrong_number"
+    OTHER = "other"

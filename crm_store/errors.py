@@ -44,6 +44,14 @@ class PatientNotFound(NotFound):
         self.patient_id = patient_id
 
 
+class AcdCallNotFound(NotFound):
+    def __init__(self, call_key: str) -> None:
+        super().__init__(
+            f"call {call_key[:64]!r} never reached the agents' queue; nothing to wrap up"
+        )
+        self.call_key = call_key
+
+
 class SlotNotFound(NotFound):
     def __init__(self, slot_id: int) -> None:
         super().__init__(f"no bookable slot with id {slot_id}; list free slots again")

@@ -749,3 +749,8 @@ class AcdCall(Base):
     wait_s: Mapped[float | None] = mapped_column(Float)  # queued -> answered or abandoned
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ended_at: Mapped[dt.datetime | None]
+    # The agent's wrap-up (migration 0006): disposition (CallDisposition value), notes.
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    agent_notes: Mapped[str | None] = mapped_column(Text)
+    wrapped_up_by: Mapped[str | None] = mapped_column(String(64))
+    wrapped_up_at: Mapped[dt.datetime | None]

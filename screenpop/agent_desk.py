@@ -17,8 +17,15 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from crm_store.enums import AuditAction, AuditEntity, BookingChannel, ComplaintCategory
+from crm_store.enums import (
+    AuditAction,
+    AuditEntity,
+    BookingChannel,
+    CallDisposition,
+    ComplaintCategory,
+)
 from crm_store.gateway import StoreGateway
+from crm_store.repositories.acd import AcdRepository
 from crm_store.repositories.appointments import AppointmentRepository, BookedAppointment
 from crm_store.repositories.audit import AuditLogRepository
 from crm_store.repositories.calls import CallRepository
@@ -177,6 +184,26 @@ class AgentDesk:
             ),
             lambda ticket: {"ticket": ticket},
         )
+
+    async def wrap_up(
+        self, actor: Actor, call_id: str, disposition: CallDisposition, notes: str | None
+    ) -> None:
+        """The agent's disposition and notes on the call's ACD record (the call they are on
+        or just had; the caller need not be a patient)."""
+        patient_id = self.call(actor, call_id).patient_id
+        now = dt.datetime.now(dt.UTC)
+
+        def work(session: Session) -> None:
+            AcdRepository(session).wrap_up(
+                call_id, agent_key=actor.agent_id, disposition=disposition, notes=notes, at=now
+            )
+            if patient_id is not None:
+                _audit(
+                    session, actor, AuditAction.UPDATE, patient_id,
+                    change="call_wrapped_up", disposition=disposition.value, call_id=call_id,
+                )  # fmt: skip
+
+        await self.store.write(work)
 
     async def register(self, actor: Actor, call_id: str, full_name: str, number: str | None) -> Pop:
         """Register the unknown caller of this call as a patient, with the number the call

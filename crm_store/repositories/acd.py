@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.model import AgentState
+from crm_store.enums import CallDisposition
+from crm_store.errors import AcdCallNotFound
 from crm_store.models import AcdAgentState, AcdCall
 
 
@@ -129,6 +131,25 @@ class AcdRepository:
             r.abandoned,
             r.ended_at,
         )
+
+    def wrap_up(
+        self,
+        call_key: str,
+        *,
+        agent_key: str,
+        disposition: CallDisposition,
+        notes: str | None,
+        at: dt.datetime,
+    ) -> None:
+        """The agent's disposition and notes for a call they took (written again if the
+        agent corrects them). AcdCallNotFound when the ACD never queued this call."""
+        row = self._call(call_key)
+        if row is None:
+            raise AcdCallNotFound(call_key)
+        row.disposition = disposition.value
+        row.agent_notes = notes
+        row.wrapped_up_by = agent_key
+        row.wrapped_up_at = at
 
     def _call(self, call_key: str) -> AcdCall | None:
         return self.session.get(AcdCall, call_key)

@@ -9,6 +9,8 @@
 * ``POST /api/console/calls/{call_id}/appointments/{reference}/cancel`` — ``{"reason"}``;
 * ``POST /api/console/calls/{call_id}/appointments/{reference}/reschedule`` — ``{"slot_id"}``;
 * ``POST /api/console/calls/{call_id}/complaints`` — ``{"category", "description"}``;
+* ``POST /api/console/calls/{call_id}/wrap-up`` — ``{"disposition", "notes"}`` on the call's
+  ACD record (saved again if corrected);
 * ``POST /api/console/calls/{call_id}/patient`` — ``{"full_name", "number"}``: register an
   unknown caller.
 
@@ -29,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from acd.errors import AcdError, UnknownAgent
 from acd.model import Agent
-from crm_store.enums import ComplaintCategory, Role
+from crm_store.enums import CallDisposition, ComplaintCategory, Role
 from crm_store.repositories.appointments import BookedAppointment
 from crm_store.repositories.schedule import ScheduleRepository
 from screenpop.dependencies import (
@@ -88,6 +90,13 @@ class ComplaintBody(_Body):
     _clean = field_validator("description")(_no_control)
 
 
+class WrapUpBody(_Body):
+    disposition: CallDisposition
+    notes: str | None = Field(default=None, max_length=4000)
+
+    _clean = field_validator("notes")(_no_control)
+
+
 class RegisterBody(_Body):
     full_name: str = Field(min_length=1, max_length=100)
     number: str | None = Field(default=None, pattern=r"^\+?[0-9 ()-]{5,24}$")
@@ -125,7 +134,8 @@ async def console_page(request: Request, t: TranslatorDep, user: CurrentUser) ->
         user=user,
         pause_reasons=PAUSE_REASONS,
         categories=[c.value for c in ComplaintCategory],
-        i18n=t.catalogue(("con_", "pause_", "state_", "cat_", "error_")),
+        dispositions=[d.value for d in CallDisposition],
+        i18n=t.catalogue(("con_", "pause_", "state_", "cat_", "disp_", "error_")),
     )
 
 
@@ -249,6 +259,14 @@ async def open_complaint(
 ) -> dict[str, Any]:
     ticket = await services.desk.open_complaint(agent, call_id, body.category, body.description)
     return {"ticket": ticket}
+
+
+@router.post("/api/console/calls/{call_id}/wrap-up", dependencies=[SameOrigin])
+async def wrap_up(
+    call_id: CallId, body: WrapUpBody, services: ServicesDep, agent: AgentUser
+) -> dict[str, Any]:
+    await services.desk.wrap_up(agent, call_id, body.disposition, body.notes or None)
+    return {"call_id": call_id, "disposition": body.disposition.value}
 
 
 @router.post("/api/console/calls/{call_id}/patient", status_code=201, dependencies=[SameOrigin])

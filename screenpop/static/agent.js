@@ -247,6 +247,13 @@
     }, failed);
   });
 
+  $("wrap-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    api("POST", callPath("/wrap-up"), {
+      disposition: $("wrap-disposition").value, notes: $("wrap-notes").value || null
+    }).then(function () { show(t("con_wrap_saved"), true); }, failed);
+  });
+
   $("register-form").addEventListener("submit", function (event) {
     event.preventDefault();
     var number = $("register-number").value.trim();
@@ -282,6 +289,7 @@
   function onMessage(message) {
     if (message.type === "pop") {
       rescheduling = null; $("rescheduling").hidden = true;
+      if (!pop || pop.call_id !== message.pop.call_id) { $("wrap-notes").value = ""; }
       $("con-message").hidden = true;
       showPop(message.pop, message.pop.answered);
     } else if (pop && message.call_id === pop.call_id) {

@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from acd.model import Agent, AgentState
-from acd.service import AcdService
+from acd.service import AcdService, CallEnded
 from crm_store.database import Database
 from crm_store.enums import AuditAction, AuditEntity, BookingChannel, Role
 from crm_store.gateway import StoreGateway
-from crm_store.models import Appointment, AuditLogEntry, Complaint, Patient, PhoneNumber
+from crm_store.models import AcdCall, Appointment, AuditLogEntry, Complaint, Patient, PhoneNumber
+from crm_store.repositories.acd import AcdRepository
 from crm_store.repositories.schedule import ScheduleRepository
 from crm_store.repositories.users import UserRepository
 from cti.ami import AmiClient
@@ -337,3 +338,53 @@ async def test_agent_sets_their_own_state_through_the_acd(
         response = await stranger.post("/api/console/state", json={"action": "available"})
         assert response.status_code == 409
         assert "not set up as an agent" in response.json()["message"]
+
+
+async def test_agent_writes_notes_and_a_disposition_on_the_call_they_just_had(desk: Desk) -> None:
+    wang = desk.patients["wang"]
+    with desk.database.session() as session:
+        AcdRepository(session).call_queued(
+            WANG_CALL, queue="general", priority="normal", patient_id=wang,
+            at=dt.datetime.now(dt.UTC),
+        )  # fmt: skip
+    await desk.offer(WANG_CALL, "agent", wang)
+    desk.bus.publish("acd.ended", CallEnded(WANG_CALL, "agent", dt.datetime.now(dt.UTC)))
+    for _ in range(200):  # the call moves from pending to the agent's last call
+        if "agent" not in desk.services.pops.pending:
+            break
+        await asyncio.sleep(0.01)
+    path = f"/api/console/calls/{WANG_CALL}/wrap-up"
+    async with desk.client("agent") as agent:
+        first = await agent.post(path, json={"disposition": "information", "notes": "hours"})
+        assert first.status_code == 200, first.text
+        corrected = await agent.post(
+            path, json={"disposition": "booked", "notes": "booked cardiology\nfor Thursday"}
+        )
+        assert corrected.status_code == 200
+        bad = await agent.post(path, json={"disposition": "fine"})
+        assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "disposition"
+        await desk.offer(UNKNOWN_CALL, "agent", None)  # never queued by the ACD
+        missing = await agent.post(
+            f"/api/console/calls/{UNKNOWN_CALL}/wrap-up", json={"disposition": "wrong_number"}
+        )
+        assert missing.status_code == 404 and "never reached" in missing.json()["message"]
+        # A new offer replaces the agent's last call: the old one is closed to them.
+        late = await agent.post(path, json={"disposition": "other"})
+        assert late.status_code == 403
+    async with desk.client("agent2") as other:
+        response = await other.post(path, json={"disposition": "other"})
+        assert response.status_code == 403
+    with desk.database.session() as session:
+        row = session.get(AcdCall, WANG_CALL)
+        assert row is not None
+        assert (row.disposition, row.agent_notes, row.wrapped_up_by) == (
+            "booked",
+            "booked cardiology\nfor Thursday",
+            "agent",
+        )
+        assert row.wrapped_up_at is not None
+    changes = [d for a, p, d in audit_rows(desk.database, desk.users["agent"]) if p == wang]
+    assert [d["disposition"] for d in changes if d.get("change") == "call_wrapped_up"] == [
+        "information",
+        "booked",
+    ]

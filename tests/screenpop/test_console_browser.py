@@ -1,7 +1,8 @@
 """The agent console in a real headless Chromium against the real Asterisk: an agent signs
 in, goes available from the keyboard, a caller handed over by the IVR rings the agent's
 (simulated) phone and pops in the page with the right patient, and the agent books a free
-slot from the pop — the store shows the booking made by that agent."""
+slot from the pop — the store shows the booking made by that agent — then writes notes and
+a disposition in wrap-up and ends it from the keyboard."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import pytest
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
+from acd.journal import AcdJournal
 from acd.model import Agent, AgentState
 from acd.service import AcdService
 from crm_store.database import Database
 from crm_store.enums import AuditAction, AuditEntity, BookingChannel
-from crm_store.models import Appointment, AuditLogEntry
+from crm_store.models import AcdCall, Appointment, AuditLogEntry
 from crm_store.repositories.schedule import ScheduleRepository
 from cti.ami import AmiClient
 from cti.handover import HANDOVER_TOPIC
@@ -59,6 +61,8 @@ async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
         phones={"agent": "Local/1005@agent-sim"},
     )
     console.server.app.state.services.acd = service
+    journal = AcdJournal(console.bus, console.store)  # writes the ACD's call rows
+    journal.start()
     await service.start()
     await ami.start(wait_s=30)
     context = await browser.new_context(locale="en-US")
@@ -126,8 +130,23 @@ async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
         await expect(page.locator("#call-phase")).to_have_attribute("data-phase", "ended")
         # In wrap-up the agent still acts on the call they just had.
         await expect(page.locator("#agent-state")).to_have_attribute("data-state", "wrap_up")
+        await page.get_by_label("Disposition", exact=True).select_option(label="Appointment booked")
+        await page.get_by_label("Notes", exact=True).fill("Booked cardiology with Dr. Li.")
+        await page.get_by_role("button", name="Save notes").click()
+        await expect(message).to_have_text("Notes and disposition saved.")
+        with console.database.session() as session:
+            row = session.get(AcdCall, parked.uniqueid)
+            assert row is not None and row.answered_by == "agent"
+            assert (row.disposition, row.agent_notes, row.wrapped_up_by) == (
+                "booked",
+                "Booked cardiology with Dr. Li.",
+                "agent",
+            )
+        await page.keyboard.press("Alt+w")  # end wrap-up
+        await expect(page.locator("#agent-state")).to_have_attribute("data-state", "available")
         assert errors == []
     finally:
         await context.close()
         await service.close()
         await ami.close()
+        await journal.close()
