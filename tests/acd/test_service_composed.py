@@ -48,6 +48,8 @@ async def test_a_vip_patient_overtakes_through_the_composed_hotline(
 
 async def _vip_overtakes(hotline: Hotline, caller_ami: CallerSide) -> None:
     assert hotline.acd is not None
+    # The consoles set agents' states through the same service (routes/console.py).
+    assert hotline.web.app.state.services.acd is hotline.acd
     assert hotline.handover_target == "hotline-wait,s,1"
     with hotline.database.session() as session:
         vip_id = PatientRepository(session).create(mrn="VIP-1", full_name="李贵宾", vip=True)
