@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "asterisk_provision": [],
     "ivr_speech": [],
     "dialer_refill": [],
+    "console_actions": [],
 }
 
 
