@@ -17,13 +17,20 @@ from cti.caller_identification import CallerIdentifier
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
 from cti.tracker import CallTracker
-from ivr.cli import hospital_names, prompt_cache_dir
-from ivr.greeting import GreetingApp
+from ivr.action_executor import ActionExecutor
+from ivr.audiosocket import AudioHub
+from ivr.call_adapter import IvrCallApp
+from ivr.cli import flows_dir, hospital_names, prompt_cache_dir
+from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
+from ivr.recognition import Recognizer
 from screenpop.app import create_app
 from screenpop.server import WebServer
 
 log = logging.getLogger(__name__)
+
+#: Where the IVR sends a caller it hands to a person (Asterisk's queue of agent phones).
+HANDOVER_CONTEXT = "hotline-agents,s,1"
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Hotline:
     renderer: PromptRenderer
     agi: FastAgiServer
     web: WebServer
+    audio: AudioHub | None = None
     stopped: bool = False
 
     @property
@@ -78,15 +86,28 @@ class Hotline:
         await tracking.start()
         renderer = PromptRenderer(rate=settings.tts_rate)
         prompts = PromptCache(renderer, prompt_cache_dir(layout))
-        greeting = GreetingApp(
+        flows = await asyncio.to_thread(load_flows, flows_dir(settings))
+        audio = None
+        if settings.vosk_model_path is not None:
+            # Speech only with a configured model of the flows' language; keypad otherwise.
+            recognizer = await asyncio.to_thread(Recognizer, settings.vosk_model_path)
+            audio = AudioHub(recognizer, settings.audiosocket_host, settings.audiosocket_port)
+            await audio.start()
+        ivr = IvrCallApp(
+            engine=FlowEngine(flows, default_language=settings.language.value),
+            executor=ActionExecutor(store, settings),
             identifier=identifier,
             prompts=prompts,
+            renderer=renderer,
             layout=layout,
+            store=store,
             bus=bus,
-            default_language=settings.language,
             hospital_names=hospital_names(settings),
+            handover_context=HANDOVER_CONTEXT,
+            default_language=settings.language,
+            hub=audio,
         )
-        agi = FastAgiServer({"inbound": greeting}, settings.agi_host, settings.agi_port)
+        agi = FastAgiServer({"inbound": ivr}, settings.agi_host, settings.agi_port)
         await agi.start()
         web = WebServer(
             create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
@@ -106,6 +127,7 @@ class Hotline:
             renderer=renderer,
             agi=agi,
             web=web,
+            audio=audio,
         )
         try:
             await web.start()
@@ -121,6 +143,9 @@ class Hotline:
             return
         self.stopped = True
         await self.agi.close()
+        if self.audio is not None:
+            await self.audio.close()
+            self.audio.recognizer.close()
         await self.web.stop()
         await self.ami.close()
         await self.tracking.close()
