@@ -348,10 +348,10 @@ class IvrCallApp:
         patient = None
         if not env.tampered and not presentation_restricted(env):
             patient = (await self.identifier.identify(env.caller_number)).owner
-        language = self.default_language.value
+        language = None  # the engine's default language
         name = None
         if patient is not None:
-            language = patient.preferred_language or language
+            language = patient.preferred_language or self.default_language.value
             name = speech_text.speakable_name(patient.display_name, Language(language))
             await session.set_variable("HOTLINE_PATIENT_ID", str(patient.patient_id))
         withheld = env.tampered or presentation_restricted(env)
