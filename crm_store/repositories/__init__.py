@@ -10,6 +10,11 @@ from crm_store.repositories.calls import CallLegSnapshot, CallRepository, CallSn
 from crm_store.repositories.complaints import ComplaintRepository, ComplaintView
 from crm_store.repositories.ivr import IvrRepository
 from crm_store.repositories.patients import PatientHistory, PatientMatch, PatientRepository
+from crm_store.repositories.recordings import (
+    NewRecording,
+    RecordingRepository,
+    RecordingView,
+)
 from crm_store.repositories.schedule import FreeSlot, ScheduleRepository
 from crm_store.repositories.users import UserRepository, UserView
 from crm_store.repositories.waitlist import WaitlistCandidate, WaitlistRepository
@@ -26,9 +31,12 @@ __all__ = [
     "ComplaintView",
     "FreeSlot",
     "IvrRepository",
+    "NewRecording",
     "PatientHistory",
     "PatientMatch",
     "PatientRepository",
+    "RecordingRepository",
+    "RecordingView",
     "ScheduleRepository",
     "UserRepository",
     "UserView",

@@ -27,7 +27,7 @@ def test_upgrade_head_matches_the_models(empty_database_url: str) -> None:
     try:
         assert database.current_revision() is None
         database.migrate()
-        assert database.current_revision() == "0001"
+        assert database.current_revision() == "0005"
         assert _diff(database) == []
         database.migrate()  # idempotent: the service migrates on every start
     finally:
@@ -49,7 +49,7 @@ def test_alembic_command_line_uses_the_url_given(empty_database_url: str) -> Non
     assert result.returncode == 0, result.stderr
     database = Database(empty_database_url)
     try:
-        assert database.current_revision() == "0001"
+        assert database.current_revision() == "0005"
         assert _diff(database) == []
     finally:
         database.dispose()
