@@ -51,6 +51,7 @@ from screenpop.live_calls import CallBoard
 from screenpop.pages import render, wants_json
 from screenpop.routes import auth as auth_routes
 from screenpop.routes import calls as calls_routes
+from screenpop.routes import supervisor_recordings
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_routes.router)
     app.include_router(calls_routes.router)
+    app.include_router(supervisor_recordings.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -12,7 +12,9 @@ from crm_store.repositories.ivr import IvrRepository
 from crm_store.repositories.patients import PatientHistory, PatientMatch, PatientRepository
 from crm_store.repositories.recordings import (
     NewRecording,
+    RecordingListing,
     RecordingRepository,
+    RecordingSearch,
     RecordingView,
 )
 from crm_store.repositories.schedule import FreeSlot, ScheduleRepository
@@ -35,7 +37,9 @@ __all__ = [
     "PatientHistory",
     "PatientMatch",
     "PatientRepository",
+    "RecordingListing",
     "RecordingRepository",
+    "RecordingSearch",
     "RecordingView",
     "ScheduleRepository",
     "UserRepository",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.enums import RecordingStatus
 from crm_store.errors import InvalidRecord
-from crm_store.models import Recording
+from crm_store.models import Agent, Patient, Recording, User
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,26 @@ def _view(row: Recording) -> RecordingView:
     )
 
 
+@dataclass(frozen=True)
+class RecordingSearch:
+    """What a supervisor may search recordings by (all optional, combined with AND)."""
+
+    started_from: dt.datetime | None = None
+    started_before: dt.datetime | None = None
+    agent_id: int | None = None
+    queue: str | None = None
+    patient_mrn: str | None = None
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class RecordingListing:
+    recording: RecordingView
+    patient_name: str | None
+    patient_mrn: str | None
+    agent_name: str | None
+
+
 class RecordingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -109,6 +129,33 @@ class RecordingRepository:
             .limit(limit)
         )
         return [_view(row) for row in self.session.scalars(query)]
+
+    def search(self, criteria: RecordingSearch) -> list[RecordingListing]:
+        """Live (not deleted) recordings matching ``criteria``, newest first."""
+        query = (
+            select(Recording, Patient.full_name, Patient.mrn, User.display_name)
+            .outerjoin(Patient, Patient.id == Recording.patient_id)
+            .outerjoin(Agent, Agent.id == Recording.agent_id)
+            .outerjoin(User, User.id == Agent.user_id)
+            .where(Recording.deleted_at.is_(None))
+        )
+        if criteria.started_from is not None:
+            query = query.where(Recording.started_at >= criteria.started_from)
+        if criteria.started_before is not None:
+            query = query.where(Recording.started_at < criteria.started_before)
+        if criteria.agent_id is not None:
+            query = query.where(Recording.agent_id == criteria.agent_id)
+        if criteria.queue:
+            query = query.where(Recording.queue == criteria.queue)
+        if criteria.patient_mrn:
+            query = query.where(Patient.mrn == criteria.patient_mrn)
+        query = query.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(
+            max(1, min(criteria.limit, 1000))
+        )
+        return [
+            RecordingListing(_view(row), name, mrn, agent)
+            for row, name, mrn, agent in self.session.execute(query)
+        ]
 
     def due_for_deletion(self, now: dt.datetime, *, limit: int = 1000) -> list[RecordingView]:
         query = (

@@ -5,129 +5,31 @@ lost and expired the way files are in real life."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from pathlib import Path
 
 import pytest
 
 from crm_store.database import Database
-from crm_store.enums import AuditAction, AuditEntity, RecordingStatus, Role
-from crm_store.repositories import AuditLogRepository, RecordingRepository, UserRepository
+from crm_store.enums import AuditAction, AuditEntity, RecordingStatus
+from crm_store.repositories import AuditLogRepository, RecordingRepository
 from cti.asterisk import AsteriskRunner
-from cti.asterisk.media import write_comfort_tone, write_silence
 from recordings import (
-    MonitorDir,
     PauseNotAllowed,
-    QueuePolicy,
-    RecordingPolicy,
     RecordingService,
     sha256_of,
 )
 from tests.fixtures.hotline import CallerSide
+from tests.recordings.helpers import make_agent, make_service, record_one_call
 
 pytestmark = pytest.mark.asterisk
-
-
-def _agent(database: Database) -> int:
-    with database.session() as session:
-        users = UserRepository(session)
-        user_id = users.create(
-            username=f"agent-{uuid.uuid4().hex[:6]}",
-            display_name="Agent Wang",
-            role=Role.AGENT,
-            password="correct horse battery",
-        )
-        return users.add_agent(user_id, extension="1001")
-
-
-async def _record_one_call(
-    caller_ami: CallerSide,
-    asterisk: AsteriskRunner,
-    service: RecordingService,
-    *,
-    agent_id: int,
-    queue: str,
-) -> str:
-    """Bridge a simulated caller (who plays a tone) to a simulated agent through
-    [hotline-record], index the recording once both are in the bridge, and return the
-    caller leg's uniqueid after the caller has hung up."""
-    tone = asterisk.layout.share_host / "sim" / "recording-tone.wav"
-    tone.parent.mkdir(parents=True, exist_ok=True)
-    write_comfort_tone(tone)
-    notice = asterisk.layout.share_host / "prompts" / "recording-notice.wav"
-    notice.parent.mkdir(parents=True, exist_ok=True)
-    write_silence(notice, 0.5)
-    arguments = service.dialplan_arguments(queue)
-    assert arguments is not None
-    uniqueid = f"rec{uuid.uuid4().hex[:12]}"
-    response = await caller_ami.ami.send(
-        {
-            "Action": "Originate",
-            # ;2 is the caller's phone; ;1 is the caller's leg: recorded, then bridged.
-            "Channel": "Local/s@caller-sim",
-            "Context": "hotline-record-sim",
-            "Exten": "s",
-            "Priority": "1",
-            "Async": "true",
-            "ChannelId": uniqueid,
-            "OtherChannelId": f"{uniqueid}phone",
-            "Variable": [
-                f"SIM_AUDIO={asterisk.layout.to_asterisk(tone)}",
-                "SIM_HOLD_S=2",
-                "AGENT_SIM_RING_S=0",
-                f"REC_QUEUE={arguments[0]}",
-                f"REC_ANNOUNCE={arguments[1]}",
-            ],
-        }
-    )
-    assert response.get("Response") == "Success", response
-    log = caller_ami.log
-    started = await log.wait_for(
-        lambda e: (
-            e.name == "UserEvent"
-            and e.get("UserEvent") == "HotlineRecording"
-            and e.get("Uniqueid") == uniqueid
-        ),
-        what="[hotline-record] having run",
-    )
-    assert started.get("Phase") == "started", started.fields
-    entered = await log.wait_for(
-        lambda e: e.name == "BridgeEnter" and e.get("Uniqueid") == uniqueid,
-        what="the caller leg entering the bridge",
-    )
-    await service.start(
-        uniqueid=uniqueid, channel=entered.get("Channel"), queue=queue, agent_id=agent_id
-    )
-    await log.wait_for(
-        lambda e: e.name == "Hangup" and e.get("Uniqueid") == uniqueid,
-        timeout_s=30,
-        what="the caller hanging up",
-    )
-    return uniqueid
-
-
-def _service(
-    caller_ami: CallerSide, asterisk: AsteriskRunner, database: Database, storage: Path
-) -> RecordingService:
-    return RecordingService(
-        ami=caller_ami.ami,
-        database=database,
-        monitor=MonitorDir(asterisk.layout.monitor_host, asterisk.layout.monitor_asterisk),
-        storage_dir=storage,
-        policy=RecordingPolicy(
-            default=QueuePolicy(record=True, announce=True, pausable=False),
-            queues={"billing": QueuePolicy(record=True, announce=True, pausable=True)},
-            retention=dt.timedelta(days=30),
-        ),
-    )
 
 
 async def test_a_bridged_call_is_recorded_moved_verified_and_indexed(
     caller_ami: CallerSide, asterisk: AsteriskRunner, database: Database, tmp_path: Path
 ) -> None:
-    agent_id = _agent(database)
-    service = _service(caller_ami, asterisk, database, tmp_path / "storage")
-    uniqueid = await _record_one_call(
+    agent_id = make_agent(database)
+    service = make_service(caller_ami, asterisk, database, tmp_path / "storage")
+    uniqueid = await record_one_call(
         caller_ami, asterisk, service, agent_id=agent_id, queue="appointments"
     )
     stored = await service.finish(uniqueid)
@@ -171,9 +73,9 @@ async def test_a_bridged_call_is_recorded_moved_verified_and_indexed(
 async def test_pause_only_where_policy_allows_and_retention_deletes_with_a_trace(
     caller_ami: CallerSide, asterisk: AsteriskRunner, database: Database, tmp_path: Path
 ) -> None:
-    agent_id = _agent(database)
-    service = _service(caller_ami, asterisk, database, tmp_path / "storage")
-    uniqueid = await _record_one_call(
+    agent_id = make_agent(database)
+    service = make_service(caller_ami, asterisk, database, tmp_path / "storage")
+    uniqueid = await record_one_call(
         caller_ami, asterisk, service, agent_id=agent_id, queue="appointments"
     )
     with pytest.raises(PauseNotAllowed):
