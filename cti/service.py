@@ -21,6 +21,7 @@ from ivr.cli import hospital_names, prompt_cache_dir
 from ivr.greeting import GreetingApp
 from ivr.prompts import PromptCache, PromptRenderer
 from screenpop.app import create_app
+from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,13 @@ class Hotline:
         agi = FastAgiServer({"inbound": greeting}, settings.agi_host, settings.agi_port)
         await agi.start()
         web = WebServer(
-            create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
+            create_app(
+                store=store,
+                bus=bus,
+                settings=settings,
+                timezone=settings.clinic_timezone,
+                monitor=MonitorService(ami=ami, store=store),
+            ),
             settings,
         )
         hotline = cls(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.enums import AuditAction, AuditEntity
 from crm_store.gateway import StoreGateway
-from crm_store.repositories import AuditLogRepository
+from crm_store.repositories import AuditLogRepository, UserRepository
 from recordings.policy import check_channel
 
 #: The supervisor's own phone: an endpoint Hotline builds, never one the browser names.
@@ -64,11 +64,32 @@ def originate_action(request: MonitorRequest, *, action_id: str) -> dict[str, An
     }
 
 
+class NoSupervisorPhone(LookupError):
+    pass
+
+
 class MonitorService:
-    def __init__(self, *, ami: AmiSender, store: StoreGateway) -> None:
+    """``endpoint_template`` turns a user's extension into their phone's channel
+    ("PJSIP/{extension}"; the tests use simulated phones, "Local/{extension}@agent-sim")."""
+
+    def __init__(
+        self, *, ami: AmiSender, store: StoreGateway, endpoint_template: str = "PJSIP/{extension}"
+    ) -> None:
         self.ami = ami
         self.store = store
+        self.endpoint_template = endpoint_template
         self._sequence = 0
+
+    async def phone_of(self, user_id: int) -> str:
+        """The channel that rings ``user_id``'s own phone."""
+
+        def work(session: Session) -> str | None:
+            return UserRepository(session).agent_extension(user_id)
+
+        extension = await self.store.read(work)
+        if extension is None:
+            raise NoSupervisorPhone(f"user {user_id} has no phone extension to listen on")
+        return self.endpoint_template.format(extension=extension)
 
     async def start(self, request: MonitorRequest) -> None:
         self._sequence += 1

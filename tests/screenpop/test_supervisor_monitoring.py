@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from crm_store.enums import AuditAction, AuditEntity
-from crm_store.repositories import AuditLogRepository
+from crm_store.repositories import AuditLogRepository, UserRepository
 from cti.asterisk import AsteriskRunner
 from cti.asterisk.media import write_comfort_tone
 from recordings import InvalidRecordingRequest
@@ -89,6 +89,50 @@ async def test_listen_whisper_barge_create_chanspy_on_the_agents_channel(
     assert all(
         e.action is AuditAction.VIEW and e.user_id == console.user_ids["supervisor"] for e in uses
     )
+
+
+@pytest.mark.asterisk
+async def test_the_console_api_rings_the_supervisors_own_phone(
+    console: Console, caller_ami: CallerSide, asterisk: AsteriskRunner
+) -> None:
+    services = console.server.app.state.services
+    services.monitor = MonitorService(
+        ami=caller_ami.ami, store=console.store, endpoint_template="Local/{extension}@agent-sim"
+    )
+    body = {"agent_user_id": console.user_ids["agent"], "channel": "PJSIP/1001-000000aa"}
+    async with console.client() as client:
+        await console.login(client, "supervisor")
+        # No phone on the supervisor's record yet: a clear refusal, nothing originated.
+        refused = await client.post("/api/supervisor/monitor", json={**body, "mode": "listen"})
+        assert refused.status_code == 409 and refused.json()["error"] == "no_supervisor_phone"
+        with console.database.session() as session:
+            UserRepository(session).add_agent(console.user_ids["supervisor"], extension="2002")
+        bad = await client.post(
+            "/api/supervisor/monitor", json={**body, "channel": "PJSIP/1,qB", "mode": "barge"}
+        )
+        assert bad.status_code == 422
+        ok = await client.post("/api/supervisor/monitor", json={**body, "mode": "whisper"})
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["phone"] == "Local/2002@agent-sim"
+        # The supervisor's phone really was called into [hotline-spy].
+        answered = await caller_ami.log.wait_for(
+            lambda e: (
+                e.name == "OriginateResponse"
+                and e.get("Channel").startswith("Local/2002@agent-sim-")
+                and e.get("Context") == "hotline-spy"
+                and e.get("Exten") == "whisper"
+            ),
+            what="the supervisor's phone answered into [hotline-spy]",
+        )
+        assert answered.get("Response") == "Success"
+        # No call to spy on here (the ChanSpy test covers that): hang the phone up.
+        await caller_ami.ami.send({"Action": "Hangup", "Channel": answered.get("Channel")})
+    async with console.client() as agent_client:
+        await console.login(agent_client, "agent")
+        forbidden = await agent_client.post(
+            "/api/supervisor/monitor", json={**body, "mode": "listen"}
+        )
+        assert forbidden.status_code == 403
 
 
 @pytest.mark.parametrize(
