@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
@@ -85,9 +86,6 @@ def _row_json(item: RecordingListing, zone: dt.tzinfo) -> dict[str, Any]:
     }
 
 
-Day = Annotated[dt.date | None, Query()]
-
-
 async def _search(
     services: Any,
     user_id: int,
@@ -116,20 +114,42 @@ async def _search(
     return result
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The search form's fields, as given (``criteria`` is what the store is asked)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    agent: int | None
+    queue: str | None
+    mrn: str | None
+
+    def criteria(self, zone: dt.tzinfo) -> RecordingSearch:
+        return _criteria(zone, self.start, self.end, self.agent, self.queue, self.mrn)
+
+
+def get_filters(
+    start: Annotated[dt.date | None, Query(alias="from")] = None,
+    end: Annotated[dt.date | None, Query(alias="to")] = None,
+    agent: Annotated[int | None, Query(gt=0)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    mrn: Annotated[str | None, Query(max_length=32)] = None,
+) -> Filters:
+    return Filters(start, end, agent, queue, mrn)
+
+
+FiltersDep = Annotated[Filters, Depends(get_filters)]
+
+
 @router.get("/supervisor/recordings", include_in_schema=False)
 async def recordings_page(
     request: Request,
     services: ServicesDep,
     t: TranslatorDep,
     user: SupervisorUser,
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
-    end: Annotated[dt.date | None, Query(alias="to")] = None,
-    agent: int | None = None,
-    queue: Annotated[str | None, Query(max_length=64)] = None,
-    mrn: Annotated[str | None, Query(max_length=32)] = None,
+    filters: FiltersDep,
 ) -> Response:
-    criteria = _criteria(services.zone, start, end, agent, queue, mrn)
-    found = await _search(services, user.user_id, criteria, "page")
+    found = await _search(services, user.user_id, filters.criteria(services.zone), "page")
     return render(
         request,
         "supervisor_recordings.html",
@@ -137,27 +157,20 @@ async def recordings_page(
         user=user,
         rows=[_row_json(item, services.zone) for item in found],
         form={
-            "from": start.isoformat() if start else "",
-            "to": end.isoformat() if end else "",
-            "agent": agent or "",
-            "queue": queue or "",
-            "mrn": mrn or "",
+            "from": filters.start.isoformat() if filters.start else "",
+            "to": filters.end.isoformat() if filters.end else "",
+            "agent": filters.agent or "",
+            "queue": filters.queue or "",
+            "mrn": filters.mrn or "",
         },
     )
 
 
 @router.get("/api/supervisor/recordings")
 async def recordings_api(
-    services: ServicesDep,
-    user: SupervisorUser,
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
-    end: Annotated[dt.date | None, Query(alias="to")] = None,
-    agent: int | None = None,
-    queue: Annotated[str | None, Query(max_length=64)] = None,
-    mrn: Annotated[str | None, Query(max_length=32)] = None,
+    services: ServicesDep, user: SupervisorUser, filters: FiltersDep
 ) -> JSONResponse:
-    criteria = _criteria(services.zone, start, end, agent, queue, mrn)
-    found = await _search(services, user.user_id, criteria, "api")
+    found = await _search(services, user.user_id, filters.criteria(services.zone), "api")
     return JSONResponse({"recordings": [_row_json(item, services.zone) for item in found]})
 
 
