@@ -7,6 +7,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from acd.journal import AcdJournal
+from acd.model import Agent, Queue
+from acd.service import AcdService, patient_priority
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from cti.ami import AmiClient, Backoff
@@ -14,6 +17,9 @@ from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.call_tracking import CallJournal, CallTrackingService
 from cti.caller_identification import CallerIdentifier
+from cti.dialer.offer_call import OfferCallApp
+from cti.dialer.reminder_call import FollowUpCallApp, ReminderCallApp
+from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
 from cti.tracker import CallTracker
@@ -44,7 +50,16 @@ class Hotline:
     renderer: PromptRenderer
     agi: FastAgiServer
     web: WebServer
+    acd: AcdService | None = None
+    acd_journal: AcdJournal | None = None
+    dialer: DialerService | None = None  # only when settings.dialer.enabled
     stopped: bool = False
+
+    @property
+    def handover_target(self) -> str:
+        """Where the IVR sends a caller it hands to a person: Hotline's ACD parks them when
+        it distributes calls, else Asterisk's queue takes them."""
+        return "hotline-wait,s,1" if self.acd is not None else "hotline-agents,s,1"
 
     @property
     def web_url(self) -> str:
@@ -87,7 +102,24 @@ class Hotline:
             default_language=settings.language,
             hospital_names=hospital_names(settings),
         )
-        agi = FastAgiServer({"inbound": greeting}, settings.agi_host, settings.agi_port)
+        dialer_apps = {
+            route: app(
+                store=store,
+                prompts=prompts,
+                layout=layout,
+                bus=bus,
+                policy=settings.dialer,
+                hospital_names=hospital_names(settings),
+            )
+            for route, app in (
+                ("dialer-offer", OfferCallApp),
+                ("dialer-reminder", ReminderCallApp),
+                ("dialer-follow-up", FollowUpCallApp),
+            )
+        }
+        agi = FastAgiServer(
+            {"inbound": greeting, **dialer_apps}, settings.agi_host, settings.agi_port
+        )
         await agi.start()
         web = WebServer(
             create_app(
@@ -99,6 +131,23 @@ class Hotline:
             ),
             settings,
         )
+        acd: AcdService | None = None
+        acd_journal: AcdJournal | None = None
+        if settings.acd_agents:
+            acd = AcdService.build(
+                bus=bus,
+                ami=ami,
+                queues=[Queue(**q.model_dump()) for q in settings.acd_queues],
+                agents=[
+                    Agent(a.id, skills=a.skills, languages=a.languages) for a in settings.acd_agents
+                ],
+                phones={a.id: a.phone for a in settings.acd_agents},
+                priority_of=patient_priority(store),
+            )
+            acd_journal = AcdJournal(bus, store)
+            acd_journal.start()
+            acd.restore(await acd_journal.saved_states())
+            await acd.start()
         hotline = cls(
             settings=settings,
             database=database,
@@ -113,10 +162,17 @@ class Hotline:
             renderer=renderer,
             agi=agi,
             web=web,
+            acd=acd,
+            acd_journal=acd_journal,
         )
         try:
             await web.start()
             await ami.start(wait_s=wait_for_ami_s)
+            if settings.dialer.enabled:
+                hotline.dialer = DialerService(
+                    store=store, ami=ami, bus=bus, policy=settings.dialer
+                )
+                await hotline.dialer.start()
         except BaseException:
             await hotline.stop()
             raise
@@ -127,11 +183,17 @@ class Hotline:
         if self.stopped:
             return
         self.stopped = True
+        if self.dialer is not None:
+            await self.dialer.close()
         await self.agi.close()
+        if self.acd is not None:
+            await self.acd.close()
         await self.web.stop()
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.acd_journal is not None:
+            await self.acd_journal.close()
         await self.journal.close()
         await self.bus.close()
         self.renderer.close()

@@ -24,6 +24,7 @@ from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
 from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
 from screenpop.monitoring import MonitorService
+from screenpop.pops import PopDesk
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Services:
     authenticator: Authenticator
     audit: AccessAudit
     board: CallBoard
+    pops: PopDesk
     templates: Jinja2Templates
     zone: dt.tzinfo
     clock: Clock

@@ -5,7 +5,7 @@ be reported rather than listed as if it played; ``status`` holds what the last c
 found and ``checked_at`` when. Existing rows count as verified until checked.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
