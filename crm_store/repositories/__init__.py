@@ -17,7 +17,12 @@ from crm_store.repositories.recordings import (
     RecordingSearch,
     RecordingView,
 )
-from crm_store.repositories.schedule import FreeSlot, ScheduleRepository
+from crm_store.repositories.schedule import (
+    DepartmentView,
+    DoctorView,
+    FreeSlot,
+    ScheduleRepository,
+)
 from crm_store.repositories.users import UserRepository, UserView
 from crm_store.repositories.waitlist import WaitlistCandidate, WaitlistRepository
 
@@ -31,6 +36,8 @@ __all__ = [
     "CallSnapshot",
     "ComplaintRepository",
     "ComplaintView",
+    "DepartmentView",
+    "DoctorView",
     "FreeSlot",
     "IvrRepository",
     "NewRecording",
