@@ -11,6 +11,8 @@ carry patient identifiers (the ACD only knows opaque ids).
     │                            (a late ring/wrap-up timer: safe to ignore)
     ├── InvalidModel             a value outside its range (level not 1-5, naive datetime…)
     ├── CallNotWaiting           a question about a call that is not waiting in that queue
+    ├── UnknownAgent             the ACD service has no agent of that id
+    ├── UnsafeDialValue          a channel, id or dial string that may not go into an AMI action
     └── ConfigurationError       queue configuration that cannot work
         ├── UnknownQueue         a call or an overflow rule names a queue that does not exist
         └── OverflowLoop         overflow rules that send callers round in a circle
@@ -61,6 +63,25 @@ class CallNotWaiting(AcdError):
         )
         self.call_id = call_id
         self.queue = queue
+
+
+class UnknownAgent(AcdError):
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(
+            f"no agent {agent_id!r} is configured for call distribution; "
+            "add the agent (with a phone) or check the login"
+        )
+        self.agent_id = agent_id
+
+
+class UnsafeDialValue(AcdError, ValueError):
+    """A channel name, call id or dial string unfit for an AMI action (it could carry
+    another header or dialplan argument)."""
+
+    def __init__(self, what: str, value: str) -> None:
+        super().__init__(f"{what} {value!r} is not a plain channel/id; refusing to dial with it")
+        self.what = what
+        self.value = value
 
 
 class ConfigurationError(AcdError):

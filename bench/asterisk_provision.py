@@ -8,31 +8,17 @@ temporary directory — the shared cache is never touched), `up` to FullyBooted,
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from figures import Figure, machine, report
+
 from cti.asterisk import chroot
 from cti.asterisk.provisioner import AsteriskRunner
 from cti.settings import AsteriskMode, Settings
-
-
-def _machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.node()} {platform.system()} {platform.release()}, {os.cpu_count()} cores, {cpu}"
-    )
 
 
 def main() -> None:
@@ -46,7 +32,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(f"machine: {_machine()}")
+    print(f"machine: {machine()}")
     shared = Settings().effective_chroot_dir
     if args.build:
         with tempfile.TemporaryDirectory(dir=shared.parent) as tmp:
@@ -103,6 +89,15 @@ def main() -> None:
             f"{name:36s} median {statistics.median(values):.2f} s  "
             f"min {min(values):.2f}  max {max(values):.2f}  (n={len(values)})"
         )
+    report(
+        Figure(
+            "asterisk_up_s",
+            statistics.median(ups),
+            "s",
+            f"`hotline asterisk up` to FullyBooted with AMI listening, {runner.mode.value}, "
+            f"median of {len(ups)}",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from figures import Figure, at_least, at_most, machine, percentile, report
+
 from cti.ami import AmiClient
 from cti.asterisk.provisioner import AsteriskRunner
 from cti.bus import EventBus
@@ -41,23 +43,8 @@ NEXT_PROMPT = "네. 알겠습니다."
 OFFSET = 450
 
 
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.node()} {platform.system()} {platform.release()}, {os.cpu_count()} cores, {cpu}"
-    )
-
-
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+    return percentile(values, q / 100)
 
 
 def ms(values: list[float]) -> str:
@@ -129,6 +116,15 @@ def bench_recognizer(recognizer: Recognizer, audio: dict[str, bytes]) -> None:
     print(
         f"  => capacity by CPU on one core: Hotline {1 / rtf_h:.0f} streams, "
         f"bare vosk {1 / rtf_b:.0f} (grammar)"
+    )
+    report(
+        Figure(
+            "recognizer_rtf_grammar",
+            rtf_h,
+            "CPU s per audio s",
+            "grammar of menu words, Korean vosk model, 20 ms frames, one thread",
+            baseline=f"bare vosk decoding the whole turn: {rtf_b:.4f}",
+        )
     )
 
     # Pure recogniser: end of speech -> result available. The audio-time part is the
@@ -255,6 +251,17 @@ def bench_capacity(audio: dict[str, bytes], model: Path, seconds: float) -> None
         print(
             f"  => one core sustains {best} Hotline streams, bare vosk {bare_best} (target >= 35)"
         )
+        report(
+            Figure(
+                "recognitions_per_core",
+                best,
+                "concurrent streams",
+                f"grammar recognitions paced in real time on one pinned core, {seconds:.0f} s "
+                "each; real time = p99 frame lag <= 100 ms",
+                at_least(35),
+                f"bare vosk threads on the same core: {bare_best}",
+            )
+        )
     finally:
         os.sched_setaffinity(0, original)
 
@@ -355,6 +362,30 @@ async def bench_asterisk(
     print(f"  recognised correctly: {correct}/{calls}")
     if heard_after:
         print(f"  caller stops speaking -> caller hears next prompt  {ms(heard_after)}")
+        workload = (
+            f"{calls} calls through the real Asterisk, {parallel} at a time, caller audio "
+            "and prompt on one AudioSocket; timed at the caller's socket"
+        )
+        comparison = "AGI RECORD FILE with its shortest 1 s silence timer: 1,170 ms (DESIGN.md)"
+        report(
+            Figure(
+                "ivr_turn_p50_ms",
+                pct(heard_after, 50) * 1000,
+                "ms",
+                workload,
+                at_most(400),
+                comparison,
+            )
+        )
+        report(Figure("ivr_turn_p99_ms", pct(heard_after, 99) * 1000, "ms", workload))
+        report(
+            Figure(
+                "ivr_speech_recognised_share",
+                correct / calls * 100,
+                "%",
+                f"{calls} spoken menu words, Korean model, espeak-ng voice at 8 kHz",
+            )
+        )
     if hub_result:
         print(f"  hub: end-of-speech frame arrived -> result ready   {ms(hub_result)}")
         print(f"  hub: result ready -> first prompt frame sent       {ms(hub_prompt)}")

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from figures import Figure, machine, percentile, report
 
 from cti.settings import Language
 from ivr import speech_text
@@ -55,16 +55,12 @@ def texts(count: int) -> list[tuple[str, Language]]:
     return out
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def line(label: str, values_s: list[float], unit: str = "ms") -> str:
     scale = 1e3 if unit == "ms" else 1e6
+    p50, p99 = (percentile(values_s, q) * scale for q in (0.5, 0.99))
     return (
-        f"{label:<44} n={len(values_s):>5}  p50={pct(values_s, 50) * scale:8.2f} {unit}  "
-        f"p99={pct(values_s, 99) * scale:8.2f} {unit}  max={max(values_s) * scale:8.2f} {unit}"
+        f"{label:<44} n={len(values_s):>5}  p50={p50:8.2f} {unit}  "
+        f"p99={p99:8.2f} {unit}  max={max(values_s) * scale:8.2f} {unit}"
     )
 
 
@@ -121,6 +117,9 @@ async def measure(prompts: list[tuple[str, Language]], hits: int, root: Path) ->
         f"audio rendered: {audio_s:.1f} s in {sum(cold):.2f} s "
         f"(real-time factor {sum(cold) / audio_s:.4f})"
     )
+    workload = f"{len(prompts)} dynamic prompts (names, dates, times, references), zh and en"
+    report(Figure("prompt_render_cold_p50_ms", percentile(cold, 0.5) * 1e3, "ms", workload))
+    report(Figure("prompt_cache_hit_p50_us", percentile(warm, 0.5) * 1e6, "us", workload))
 
 
 def baseline(prompts: list[tuple[str, Language]], root: Path) -> list[float]:
@@ -148,10 +147,7 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=60)
     parser.add_argument("--hits", type=int, default=5000)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.node()} {platform.system()} {platform.release()} "
-        f"{platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(f"espeak-ng: {tool_version(['espeak-ng', '--version'])}")
     print(f"sox: {tool_version(['sox', '--version'])}")
     print(

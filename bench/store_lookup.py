@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
+from figures import Figure, at_most, machine, percentile, report  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from crm_store.database import Database  # noqa: E402
@@ -37,11 +38,6 @@ from crm_store.repositories import PatientRepository  # noqa: E402
 from crm_store.seed import seed_database  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def prepare(engine: str, patients: int, pg_base: str) -> tuple[Database, dict[str, object]]:
@@ -170,10 +166,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    print(
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.platform()}"
-    )
+    print(f"machine: {machine()}")
     print(
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"psycopg {psycopg.__version__}"
@@ -209,6 +202,33 @@ def main() -> None:
             f"caller-ID lookup, session per lookup (BEGIN..COMMIT):       "
             f"p50 {figures['lookup_session_p50']:.3f} ms, "
             f"p99 {figures['lookup_session_p99']:.3f} ms"
+        )
+        workload = f"{seeded['patients']:,} patients, {args.lookups:,} random numbers (10% unknown)"
+        report(
+            Figure(
+                f"lookup_p99_ms_{engine}",
+                figures["lookup_session_p99"],
+                "ms",
+                f"{workload}; a whole session per lookup, as the service does it",
+                at_most(1.0),
+                f"query alone in an open session: p99 {figures['lookup_p99']:.3f} ms",
+            )
+        )
+        report(
+            Figure(
+                f"history_p99_ms_{engine}",
+                figures["history_p99"],
+                "ms",
+                f"screen-pop history in one statement, {seeded['patients']:,} patients",
+            )
+        )
+        report(
+            Figure(
+                f"seed_patients_per_s_{engine}",
+                float(seeded["patients_per_second"]),  # type: ignore[arg-type]
+                "patients/s",
+                f"the whole sample hospital of {seeded['patients']:,} patients ({how})",
+            )
         )
         print(
             f"screen-pop history, one statement ({figures['matched']:,} patients):    "

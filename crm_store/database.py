@@ -129,6 +129,16 @@ class Database:
         self.engine.dispose()
 
 
+def head_revision() -> str:
+    """The newest revision shipped in crm_store/migrations (they form a single chain)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise MigrationError("crm_store/migrations holds no revision")
+    return str(head)
+
+
 def alembic_config(*, url: str | URL | None = None, connection: Any = None) -> Any:
     """An Alembic Config for the shipped migrations, bound to a URL or an open
     connection (``config.attributes['connection']``)."""

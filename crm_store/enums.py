@@ -108,6 +108,15 @@ class AuditAction(str, enum.Enum):
     LOGIN = "login"
 
 
+class RecordingStatus(str, enum.Enum):
+    """What the last check of a recording's file found."""
+
+    VERIFIED = "verified"  # present, checksum as indexed
+    MISSING = "missing"  # the file is gone
+    DAMAGED = "damaged"  # present but its size/checksum/header is not what was indexed
+    DELETED = "deleted"  # removed at the end of its retention (the row stays as the trace)
+
+
 class AuditEntity(str, enum.Enum):
     PATIENT = "patient"
     APPOINTMENT = "appointment"
@@ -115,3 +124,55 @@ class AuditEntity(str, enum.Enum):
     COMPLAINT = "complaint"
     CALL = "call"
     USER = "user"
+
+
+class RefillStatus(str, enum.Enum):
+    """Where the dialer is with one freed slot."""
+
+    OPEN = "open"  # being offered
+    FILLED = "filled"  # a waitlisted patient took it
+    TOO_SOON = "too_soon"  # it started too soon to be offered any longer
+    EXHAUSTED = "exhausted"  # nobody left on the waitlist to phone
+    DISABLED = "disabled"  # the dialer is switched off
+
+
+class FreedBy(str, enum.Enum):
+    """Why a slot's place came free."""
+
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class DialerCallResult(str, enum.Enum):
+    """How one offer call ended (finer than the waitlist offer's outcome)."""
+
+    PENDING = "pending"  # dialling or talking
+    ACCEPTED = "accepted"  # pressed 1 and got the place
+    SLOT_TAKEN = "slot_taken"  # pressed 1, but another patient had just taken the last place
+    DECLINED = "declined"  # pressed 2
+    NO_INPUT = "no_input"  # answered, never chose
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    MACHINE = "machine"  # Asterisk's AMD heard an answering machine
+    FAILED = "failed"  # could not be placed, or never reported back
+
+
+class ReminderKind(str, enum.Enum):
+    """Why the dialer phones a patient about an appointment of theirs."""
+
+    REMINDER = "reminder"  # the day before: confirm or cancel
+    FOLLOW_UP = "follow_up"  # after the visit: a short survey
+
+
+class ReminderResult(str, enum.Enum):
+    """How one reminder or follow-up call ended."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"  # reminder: pressed 1
+    COMPLETED = "completed"  # follow-up: every survey question answered
+    CANCELLED = "cancelled"  # pressed 2: the appointment is cancelled and its place refilled
+    NO_INPUT = "no_input"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    MACHINE = "machine"
+    FAILED = "failed"

@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from acd.model import AgentState
 from crm_store.enums import (
     AppointmentStatus,
     AuditAction,
@@ -48,8 +49,14 @@ from crm_store.enums import (
     CallDirection,
     ComplaintCategory,
     ComplaintStatus,
+    DialerCallResult,
+    FreedBy,
     OfferOutcome,
     PreferredLanguage,
+    RecordingStatus,
+    RefillStatus,
+    ReminderKind,
+    ReminderResult,
     Role,
     Sex,
     WaitlistStatus,
@@ -337,6 +344,8 @@ class Appointment(Base):
         ),
         Index("ix_appointments_patient_id", "patient_id"),
         Index("ix_appointments_slot_id", "slot_id"),
+        # The dialer looks for cancelled and no-show appointments every few seconds.
+        Index("ix_appointments_status_slot_id", "status", "slot_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -420,6 +429,79 @@ class WaitlistOffer(Base):
     responded_at: Mapped[dt.datetime | None]
     call_linkedid: Mapped[str | None] = mapped_column(String(64))
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+
+
+class SlotRefill(Base):
+    """A place that came free in a slot (a cancellation or an in-time no-show) and the
+    dialer's work to refill it from the waitlist: one row per freed appointment."""
+
+    __tablename__ = "slot_refills"
+    __table_args__ = (
+        Index("ix_slot_refills_status", "status"),
+        Index("ix_slot_refills_slot_id", "slot_id"),
+        Index("ix_slot_refills_freed_at", "freed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    freed_appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    freed_by: Mapped[FreedBy] = mapped_column(_enum(FreedBy, "freed_by"))
+    freed_at: Mapped[dt.datetime]
+    status: Mapped[RefillStatus] = mapped_column(
+        _enum(RefillStatus, "status"), default=RefillStatus.OPEN
+    )
+    closed_at: Mapped[dt.datetime | None]
+    filled_appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+
+
+class DialerCall(Base):
+    """One offer call the dialer placed: to whom, about which refill, and how it ended."""
+
+    __tablename__ = "dialer_calls"
+    __table_args__ = (
+        Index("ix_dialer_calls_refill_id", "refill_id"),
+        Index("ix_dialer_calls_patient_id_started_at", "patient_id", "started_at"),
+        Index("ix_dialer_calls_result", "result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refill_id: Mapped[int] = mapped_column(ForeignKey("slot_refills.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("waitlist_offers.id"), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    number_e164: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    ended_at: Mapped[dt.datetime | None]
+    result: Mapped[DialerCallResult] = mapped_column(
+        _enum(DialerCallResult, "result"), default=DialerCallResult.PENDING
+    )
+    detail: Mapped[str | None] = mapped_column(String(64))  # AMD cause, originate reason
+
+
+class ReminderCall(Base):
+    """One call to a patient about an appointment of theirs — the day-before reminder or
+    the post-visit follow-up survey — and how it ended (with the survey's answers)."""
+
+    __tablename__ = "reminder_calls"
+    __table_args__ = (
+        Index("ix_reminder_calls_appointment_id", "appointment_id"),
+        Index("ix_reminder_calls_result", "result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    kind: Mapped[ReminderKind] = mapped_column(
+        _enum(ReminderKind, "kind"), default=ReminderKind.REMINDER
+    )
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    number_e164: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    result: Mapped[ReminderResult] = mapped_column(
+        _enum(ReminderResult, "result"), default=ReminderResult.PENDING
+    )
+    detail: Mapped[str | None] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # follow-up survey
 
 
 # --------------------------------------------------------------------------- calls
@@ -539,6 +621,7 @@ class Recording(Base):
         CheckConstraint("length(checksum_sha256) = 64", name="checksum_len"),
         Index("ix_recordings_call_id", "call_id"),
         Index("ix_recordings_retain_until", "retain_until"),
+        Index("ix_recordings_started_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
@@ -554,6 +637,16 @@ class Recording(Base):
     started_at: Mapped[dt.datetime]
     retain_until: Mapped[dt.datetime]
     deleted_at: Mapped[dt.datetime | None]
+    # 0005: what a supervisor searches by, and what the last verification found.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    channel_uniqueid: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[RecordingStatus] = mapped_column(
+        _enum(RecordingStatus, "recording_status"),
+        default=RecordingStatus.VERIFIED,
+        server_default=text("'verified'"),
+    )
+    checked_at: Mapped[dt.datetime | None]
 
 
 # --------------------------------------------------------------------------- complaints
@@ -629,3 +722,42 @@ class AuditLogEntry(Base):
     entity_type: Mapped[AuditEntity] = mapped_column(_enum(AuditEntity, "entity_type"))
     entity_id: Mapped[int] = mapped_column(BigInteger)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --------------------------------------------------------------------------- ACD
+
+
+class AcdAgentState(Base):
+    """An agent's last ACD state, so a pause and its reason survive a restart. Keyed by
+    the agent's ACD id (their console login)."""
+
+    __tablename__ = "acd_agent_states"
+
+    agent_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[AgentState] = mapped_column(_enum(AgentState, "state"))
+    pause_reason: Mapped[str | None] = mapped_column(String(64))
+    since: Mapped[dt.datetime]
+
+
+class AcdCall(Base):
+    """What the ACD did with one caller: queued, offered to whom, answered by whom, how
+    long they waited, abandoned or not. Keyed by the caller's channel Uniqueid."""
+
+    __tablename__ = "acd_calls"
+    __table_args__ = (
+        CheckConstraint("offers >= 0", name="offers_not_negative"),
+        Index("ix_acd_calls_queued_at", "queued_at"),
+    )
+
+    call_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(20))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    queued_at: Mapped[dt.datetime]
+    offers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    offered_to: Mapped[str | None] = mapped_column(String(64))  # the latest offer
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[dt.datetime | None]
+    wait_s: Mapped[float | None] = mapped_column(Float)  # queued -> answered or abandoned
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ended_at: Mapped[dt.datetime | None]

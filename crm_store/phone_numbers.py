@@ -60,11 +60,18 @@ class NormalisedNumber:
     raw: str
     kind: NumberKind
     e164: str | None = None  # "+8613800138000" when VALID
-    national: str | None = None  # display form, "138 0013 8000" when VALID
 
     @property
     def is_valid(self) -> bool:
         return self.kind is NumberKind.VALID
+
+    @property
+    def national(self) -> str | None:
+        """The display form, "138 0013 8000", when VALID. Formatted on demand: choosing
+        the national pattern costs more than parsing, and the call path never shows it."""
+        if self.e164 is None:
+            return None
+        return phonenumbers.format_number(phonenumbers.parse(self.e164), PhoneNumberFormat.NATIONAL)
 
 
 def normalise(raw: str | None, region: str = "CN") -> NormalisedNumber:
@@ -104,5 +111,4 @@ def _normalise(text: str, region: str) -> NormalisedNumber:
         raw=text,
         kind=NumberKind.VALID,
         e164=phonenumbers.format_number(parsed, PhoneNumberFormat.E164),
-        national=phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL),
     )

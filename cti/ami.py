@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
@@ -153,11 +153,48 @@ def repair_number_injection(lines: list[str]) -> tuple[list[str], bool]:
     return out, repaired
 
 
+def _numbers_intact(frame: str) -> bool:
+    """True when every caller-number header of ``frame`` is directly followed by its name
+    header — the case of every ordinary event, checked without splitting the frame.
+    False means "let :func:`repair_number_injection` look", never a wrong answer."""
+    for field_name in _NUMBER_FIELDS:
+        start = 0
+        while (at := frame.find(field_name, start)) != -1:
+            line_start = frame.rfind("\n", 0, at) + 1
+            end = at + len(field_name)
+            if not frame.startswith(": ", end) or ":" in frame[line_start:at]:
+                return False  # inside a value, or an unusual spelling: take the slow path
+            line_end = frame.find("\r\n", end)
+            partner = frame[line_start : end - 3] + "Name: "
+            if line_end == -1 or not frame.startswith(partner, line_end + 2):
+                return False
+            start = line_end
+    return True
+
+
 def parse_headers(frame: str) -> tuple[Headers, str] | None:
     """The headers and body of one AMI message (its text without the blank line that
     ends it), or None when it is neither an event nor a response. Raises ValueError for
     a message whose identity headers repeat (injected text that could not be folded)."""
-    lines, repaired = repair_number_injection(frame.strip("\r\n").split("\r\n"))
+    lines = frame.strip("\r\n").split("\r\n")
+    if _numbers_intact(frame):
+        # Fast path (nearly every event): no repairs, no body, no repeated header.
+        pairs = [line.split(": ", 1) for line in lines]
+        try:
+            fast: dict[str, str] = dict(pairs)
+        except ValueError:  # a line without ": " (a body line)
+            pass
+        else:
+            if len(fast) == len(pairs):
+                if "Event" not in fast and "Response" not in fast:
+                    return None
+                return cast(Headers, fast), ""
+        return _parse_lines(lines, repaired=False)
+    lines, repaired = repair_number_injection(lines)
+    return _parse_lines(lines, repaired=repaired)
+
+
+def _parse_lines(lines: list[str], *, repaired: bool) -> tuple[Headers, str] | None:
     headers: Headers = {}
     body: list[str] = []
     for line in lines:
@@ -189,6 +226,15 @@ def parse_frame(frame: str) -> Message | None:
     return None if parsed is None else Message(*parsed)
 
 
+def _unwanted_event(frame: str, wanted: Callable[[str], bool]) -> bool:
+    """A plain event (no ActionID) whose name nobody wants; Shutdown is always wanted."""
+    if not frame.startswith("Event: ") or "\r\nActionID: " in frame:
+        return False
+    end = frame.find("\r\n")
+    name = frame[7:] if end == -1 else frame[7:end]
+    return name != "Shutdown" and not wanted(name)
+
+
 class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
     """panoramisk's protocol with a framing and parsing that a bad frame cannot kill:
     one malformed or hostile message is logged and skipped, the link stays up.
@@ -200,6 +246,9 @@ class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
     _pending = ""
     version: str | None
     event_sink: Callable[[str, Headers], None] | None = None
+    #: Whether anybody wants events of this name; those nobody wants are not parsed
+    #: (Asterisk always writes ``Event:`` first). Most of a busy link's traffic is such.
+    event_wanted: Callable[[str], bool] | None = None
 
     def data_received(self, data: bytes) -> None:
         text = data.decode(getattr(self, "encoding", "utf-8"), "replace")
@@ -209,8 +258,11 @@ class _HardenedProtocol(AMIProtocol):  # type: ignore[misc]
         self._pending += text
         *frames, self._pending = self._pending.split(_FRAME_END)
         sink = self.event_sink
+        wanted = self.event_wanted
         for frame in frames:
             if not frame.strip():
+                continue
+            if wanted is not None and _unwanted_event(frame, wanted):
                 continue
             try:
                 parsed = parse_headers(frame)
@@ -261,6 +313,7 @@ class _BackoffManager(Manager):  # type: ignore[misc]
         super().connection_made(f)
         if isinstance(self.protocol, _HardenedProtocol):
             self.protocol.event_sink = self._client._publish_event
+            self.protocol.event_wanted = self._client._event_wanted
 
     def login(self, future: asyncio.Future[Message]) -> bool:
         try:
@@ -383,17 +436,22 @@ class AmiClient:
             raise AmiActionFailed(str(action.get("Action")), str(response.get("Message", "")))
         return response
 
-    async def send_list(self, action: Mapping[str, ActionValue]) -> list[Message]:
+    async def send_list(
+        self, action: Mapping[str, ActionValue], *, timeout_s: float | None = None
+    ) -> list[Message]:
         """Send an action answered by an event list; return the list's events (without the
-        leading response and the trailing ``...Complete`` event)."""
-        messages = await self._send(action, as_list=True)
+        leading response and the trailing ``...Complete`` event). ``timeout_s`` overrides
+        the action timeout (an async Originate answers only when the callee does)."""
+        messages = await self._send(action, as_list=True, timeout_s=timeout_s)
         if not isinstance(messages, list):
             messages = [messages]
         if messages and not messages[0].success:
             raise AmiActionFailed(str(action.get("Action")), str(messages[0].get("Message", "")))
         return [m for m in messages[1:] if not str(m.get("Event", "")).endswith("Complete")]
 
-    async def _send(self, action: Mapping[str, ActionValue], *, as_list: bool) -> Any:
+    async def _send(
+        self, action: Mapping[str, ActionValue], *, as_list: bool, timeout_s: float | None = None
+    ) -> Any:
         check_action_values(action)
         if not self.connected:
             raise AmiNotConnected(
@@ -404,10 +462,11 @@ class AmiClient:
         }
         future = self._manager.send_action(payload, as_list=as_list)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.action_timeout_s)
+            timeout = self.action_timeout_s if timeout_s is None else timeout_s
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:
             raise AmiTimeout(
-                f"Asterisk did not answer {action.get('Action')} within {self.action_timeout_s} s"
+                f"Asterisk did not answer {action.get('Action')} within {timeout} s"
             ) from None
 
     # -- panoramisk callbacks (run inline in the socket reader: keep them cheap) --
@@ -419,6 +478,9 @@ class AmiClient:
 
     def _publish_event(self, name: str, headers: Headers) -> None:
         self.bus.publish("ami." + name, AmiEvent(name, headers, time.time()))
+
+    def _event_wanted(self, name: str) -> bool:
+        return self.bus.has_subscribers("ami." + name)
 
     def _on_logged_in(self) -> None:
         self.logins += 1

@@ -89,14 +89,21 @@ class EventBus:
             except asyncio.CancelledError:
                 pass
 
-    def publish(self, topic: str, payload: Any) -> None:
-        """Queue ``payload`` for every subscriber of ``topic``. Never blocks."""
-        self.published += 1
+    def _subscribers(self, topic: str) -> tuple[Subscription, ...]:
         subs = self._routes.get(topic)
         if subs is None:
             subs = tuple(s for s in self._subscriptions if s.matches(topic))
             self._routes[topic] = subs
-        for sub in subs:
+        return subs
+
+    def has_subscribers(self, topic: str) -> bool:
+        """Whether anything published under ``topic`` now would reach a subscriber."""
+        return bool(self._subscribers(topic))
+
+    def publish(self, topic: str, payload: Any) -> None:
+        """Queue ``payload`` for every subscriber of ``topic``. Never blocks."""
+        self.published += 1
+        for sub in self._subscribers(topic):
             sub.queue.put_nowait((topic, payload))
             if not sub._lagging and sub.queue.qsize() > LAG_WARNING:
                 sub._lagging = True

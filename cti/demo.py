@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -22,6 +23,7 @@ from crm_store.database import Database
 from crm_store.models import Patient, PhoneNumber
 from crm_store.repositories.calls import CallRepository, CallSnapshot
 from crm_store.seed import DEV_USERS, seed_database
+from cti.ami_recorder import AmiRecorder, save_capture
 from cti.asterisk.provisioner import AsteriskRunner
 from cti.service import Hotline
 from cti.settings import Settings
@@ -111,9 +113,22 @@ def _demo_calls(own: list[str], family: list[str]) -> list[DemoCall]:
 
 
 async def _run_demo(
-    settings: Settings, layout_runner: AsteriskRunner, calls: list[DemoCall], stay: bool
+    settings: Settings,
+    layout_runner: AsteriskRunner,
+    calls: list[DemoCall],
+    stay: bool,
+    capture: Path | None = None,
 ) -> None:
     hotline = await Hotline.start(settings, layout_runner.layout)
+    recorder: AmiRecorder | None = None
+    if capture is not None:
+        recorder = AmiRecorder(
+            settings.ami_host,
+            settings.ami_port,
+            settings.ami_username,
+            settings.ami_secret.get_secret_value(),
+        )
+        await recorder.start()
     ended: dict[str, TrackedCall] = {}
     heard: dict[str, list[str]] = {}
     all_ended = asyncio.Event()
@@ -143,6 +158,9 @@ async def _run_demo(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_ended.wait(), 60)
         await hotline.journal.flush()
+        if recorder is not None and capture is not None:
+            save_capture(await recorder.stop(), capture)
+            console.print(f"AMI capture of these calls: {capture}")
         for demo in calls:
             demo.heard = heard.get(demo.uniqueid, [])
             call = ended.get(demo.uniqueid)
@@ -159,6 +177,8 @@ async def _run_demo(
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()
     finally:
+        if recorder is not None:
+            await recorder.stop()
         await hotline.stop()
 
 
@@ -203,12 +223,22 @@ def _print_results(calls: list[DemoCall]) -> None:
 @click.command("demo")
 @click.option("--patients", default=200, show_default=True, help="Sample patients to seed.")
 @click.option(
-    "--exit", "exit_after", is_flag=True, help="Stop after the calls (don't keep serving)."
+    "--exit",
+    "exit_after",
+    is_flag=True,
+    help="Stop after the calls (don't keep serving; stop the Asterisk the demo started).",
+)
+@click.option(
+    "--capture-ami",
+    "capture",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save Asterisk's AMI stream during the calls to this file (.gz: compressed).",
 )
 @click.pass_obj
-def demo_command(settings: Settings, patients: int, exit_after: bool) -> None:
+def demo_command(settings: Settings, patients: int, exit_after: bool, capture: Path | None) -> None:
     """Run Asterisk + Hotline on SQLite with sample patients and place simulated calls."""
     runner = AsteriskRunner(settings)
+    started_here = not runner.status().running
     status = runner.up()
     console.print(f"asterisk: {status.describe()}")
     database = Database(settings.effective_database_url)
@@ -219,5 +249,9 @@ def demo_command(settings: Settings, patients: int, exit_after: bool) -> None:
     finally:
         database.dispose()
     calls = _demo_calls(own, family)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run_demo(settings, runner, calls, stay=not exit_after))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_demo(settings, runner, calls, stay=not exit_after, capture=capture))
+    finally:
+        if exit_after and started_here:
+            runner.down()  # leave the machine as the demo found it

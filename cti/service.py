@@ -7,6 +7,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from acd.journal import AcdJournal
+from acd.model import Agent, Queue
+from acd.service import AcdService, patient_priority
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from cti.ami import AmiClient, Backoff
@@ -14,6 +17,9 @@ from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.call_tracking import CallJournal, CallTrackingService
 from cti.caller_identification import CallerIdentifier
+from cti.dialer.offer_call import OfferCallApp
+from cti.dialer.reminder_call import FollowUpCallApp, ReminderCallApp
+from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
 from cti.tracker import CallTracker
@@ -25,12 +31,16 @@ from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Recognizer
 from screenpop.app import create_app
+from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
 
 log = logging.getLogger(__name__)
 
-#: Where the IVR sends a caller it hands to a person (Asterisk's queue of agent phones).
-HANDOVER_CONTEXT = "hotline-agents,s,1"
+
+def handover_target(settings: Settings) -> str:
+    """Where the IVR sends a caller it hands to a person: Hotline's ACD parks them when it
+    distributes calls (agents configured), else Asterisk's queue of agent phones takes them."""
+    return "hotline-wait,s,1" if settings.acd_agents else "hotline-agents,s,1"
 
 
 @dataclass
@@ -50,8 +60,15 @@ class Hotline:
     renderer: PromptRenderer
     agi: FastAgiServer
     web: WebServer
+    acd: AcdService | None = None
+    acd_journal: AcdJournal | None = None
+    dialer: DialerService | None = None  # only when settings.dialer.enabled
     audio: AudioHub | None = None
     stopped: bool = False
+
+    @property
+    def handover_target(self) -> str:
+        return handover_target(self.settings)
 
     @property
     def web_url(self) -> str:
@@ -103,16 +120,54 @@ class Hotline:
             store=store,
             bus=bus,
             hospital_names=hospital_names(settings),
-            handover_context=HANDOVER_CONTEXT,
+            handover_context=handover_target(settings),
             default_language=settings.language,
             hub=audio,
         )
-        agi = FastAgiServer({"inbound": ivr}, settings.agi_host, settings.agi_port)
+        dialer_apps = {
+            route: app(
+                store=store,
+                prompts=prompts,
+                layout=layout,
+                bus=bus,
+                policy=settings.dialer,
+                hospital_names=hospital_names(settings),
+            )
+            for route, app in (
+                ("dialer-offer", OfferCallApp),
+                ("dialer-reminder", ReminderCallApp),
+                ("dialer-follow-up", FollowUpCallApp),
+            )
+        }
+        agi = FastAgiServer({"inbound": ivr, **dialer_apps}, settings.agi_host, settings.agi_port)
         await agi.start()
         web = WebServer(
-            create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
+            create_app(
+                store=store,
+                bus=bus,
+                settings=settings,
+                timezone=settings.clinic_timezone,
+                monitor=MonitorService(ami=ami, store=store),
+            ),
             settings,
         )
+        acd: AcdService | None = None
+        acd_journal: AcdJournal | None = None
+        if settings.acd_agents:
+            acd = AcdService.build(
+                bus=bus,
+                ami=ami,
+                queues=[Queue(**q.model_dump()) for q in settings.acd_queues],
+                agents=[
+                    Agent(a.id, skills=a.skills, languages=a.languages) for a in settings.acd_agents
+                ],
+                phones={a.id: a.phone for a in settings.acd_agents},
+                priority_of=patient_priority(store),
+            )
+            acd_journal = AcdJournal(bus, store)
+            acd_journal.start()
+            acd.restore(await acd_journal.saved_states())
+            await acd.start()
         hotline = cls(
             settings=settings,
             database=database,
@@ -127,11 +182,18 @@ class Hotline:
             renderer=renderer,
             agi=agi,
             web=web,
+            acd=acd,
+            acd_journal=acd_journal,
             audio=audio,
         )
         try:
             await web.start()
             await ami.start(wait_s=wait_for_ami_s)
+            if settings.dialer.enabled:
+                hotline.dialer = DialerService(
+                    store=store, ami=ami, bus=bus, policy=settings.dialer
+                )
+                await hotline.dialer.start()
         except BaseException:
             await hotline.stop()
             raise
@@ -142,7 +204,11 @@ class Hotline:
         if self.stopped:
             return
         self.stopped = True
+        if self.dialer is not None:
+            await self.dialer.close()
         await self.agi.close()
+        if self.acd is not None:
+            await self.acd.close()
         if self.audio is not None:
             await self.audio.close()
             self.audio.recognizer.close()
@@ -150,6 +216,8 @@ class Hotline:
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.acd_journal is not None:
+            await self.acd_journal.close()
         await self.journal.close()
         await self.bus.close()
         self.renderer.close()

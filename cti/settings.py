@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import enum
 import os
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +22,7 @@ from pydantic_settings import (
 )
 
 from crm_store.identifiers import NationalIdHasher
+from cti.dialer.config import DialerPolicy, check_timezone
 
 #: The source tree (``asterisk-conf/``, ``dialplans/``) sits beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +57,25 @@ def _state_home() -> Path:
 
 def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hotline"
+
+
+class AcdAgentSetting(BaseModel):
+    """An agent Hotline's ACD may ring: console login, phone, skills and languages (1-5)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    phone: str = Field(
+        pattern=r"^(PJSIP/[A-Za-z0-9_.+-]{1,64}|Local/[A-Za-z0-9_.+-]{1,64}@[A-Za-z0-9_-]{1,64})$"
+    )
+    skills: dict[str, int]
+    languages: dict[str, int]
+
+
+class AcdQueueSetting(BaseModel):
+    name: str = Field(min_length=1, max_length=40)
+    skill: str = Field(min_length=1, max_length=40)
+    language: str = Field(min_length=1, max_length=10)
+    ring_timeout_s: float = Field(default=20.0, gt=0)
+    wrap_up_s: float = Field(default=30.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -123,14 +142,15 @@ class Settings(BaseSettings):
     asterisk_conf_dir: Path = PROJECT_ROOT / "asterisk-conf"
     dialplans_dir: Path = PROJECT_ROOT / "dialplans"
 
-    @field_validator("clinic_timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
-        return value
+    # Hotline's own call distribution (acd/service.py). With no agents configured, callers
+    # handed to a person go to Asterisk's queue ([hotline-agents]) as before.
+    acd_agents: list[AcdAgentSetting] = Field(default_factory=list)
+    acd_queues: list[AcdQueueSetting] = Field(default_factory=list)
+
+    # Outbound dialer: calling hours, attempts, lines, do-not-call (cti/dialer/config.py).
+    dialer: DialerPolicy = Field(default_factory=DialerPolicy)
+
+    _known_timezone = field_validator("clinic_timezone")(check_timezone)
 
     @field_validator("national_id_key")
     @classmethod

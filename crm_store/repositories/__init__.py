@@ -10,6 +10,13 @@ from crm_store.repositories.calls import CallLegSnapshot, CallRepository, CallSn
 from crm_store.repositories.complaints import ComplaintRepository, ComplaintView
 from crm_store.repositories.ivr import IvrRepository
 from crm_store.repositories.patients import PatientHistory, PatientMatch, PatientRepository
+from crm_store.repositories.recordings import (
+    NewRecording,
+    RecordingListing,
+    RecordingRepository,
+    RecordingSearch,
+    RecordingView,
+)
 from crm_store.repositories.schedule import (
     DepartmentView,
     DoctorView,
@@ -33,9 +40,14 @@ __all__ = [
     "DoctorView",
     "FreeSlot",
     "IvrRepository",
+    "NewRecording",
     "PatientHistory",
     "PatientMatch",
     "PatientRepository",
+    "RecordingListing",
+    "RecordingRepository",
+    "RecordingSearch",
+    "RecordingView",
     "ScheduleRepository",
     "UserRepository",
     "UserView",

@@ -36,6 +36,7 @@ REQUIRED_CONTEXTS = (
     "hotline-agents",
     "hotline-wait",
     "hotline-hangup",
+    "hotline-acd-agent",
 )
 SIMULATION_CONTEXTS = ("caller-sim", "caller-sim-inbound", "agent-sim")
 FORBIDDEN_WRITE = {

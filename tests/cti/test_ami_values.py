@@ -3,8 +3,20 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cti.ami import AmiEvent, Backoff, _HardenedProtocol, check_action_values, parse_frame
+from cti.ami import (
+    AmiEvent,
+    Backoff,
+    _HardenedProtocol,
+    _parse_lines,
+    _unwanted_event,
+    check_action_values,
+    parse_frame,
+    parse_headers,
+    repair_number_injection,
+)
 from cti.errors import UnsafeAmiValue
 
 
@@ -63,16 +75,23 @@ def test_a_message_with_a_repeated_identity_header_is_refused():
         parse_frame("Event: Hangup\r\nUniqueid: a\r\nUniqueid: b")
 
 
-def test_a_hostile_frame_does_not_stop_the_following_ones():
-    received: list[str] = []
+def _protocol_dispatching_to(handled: list[str]) -> _HardenedProtocol:
+    """A protocol on no socket whose panoramisk side records the events it dispatches."""
 
     class Factory:
         def dispatch(self, message):
-            received.append(message["Event"])
+            handled.append(message["Event"])
 
     protocol = _HardenedProtocol()
     protocol.connection_made(transport=None)
     protocol.factory = Factory()
+    return protocol
+
+
+def test_a_hostile_frame_does_not_stop_the_following_ones():
+    received: list[str] = []
+
+    protocol = _protocol_dispatching_to(received)
     protocol.data_received(
         b"Asterisk Call Manager/11.0.0\r\n"
         b"Event: Hangup\r\nUniqueid: a\r\nUniqueid: b\r\n\r\n"
@@ -87,13 +106,7 @@ def test_plain_events_go_straight_to_the_event_sink_and_responses_to_panoramisk(
     sunk: list[tuple[str, str]] = []
     handled: list[str] = []
 
-    class Factory:
-        def dispatch(self, message):
-            handled.append(message["Event"])
-
-    protocol = _HardenedProtocol()
-    protocol.connection_made(transport=None)
-    protocol.factory = Factory()
+    protocol = _protocol_dispatching_to(handled)
     protocol.event_sink = lambda name, headers: sunk.append((name, headers["Uniqueid"]))
     protocol.data_received(
         b"Event: Newchannel\r\nUniqueid: 1.1\r\n\r\n"
@@ -102,3 +115,55 @@ def test_plain_events_go_straight_to_the_event_sink_and_responses_to_panoramisk(
     )
     assert sunk == [("Newchannel", "1.1")]
     assert handled[0] == "CoreShowChannel"
+
+
+def test_events_nobody_wants_are_skipped_unparsed_and_the_rest_still_arrive():
+    sunk: list[str] = []
+    handled: list[str] = []
+
+    protocol = _protocol_dispatching_to(handled)
+    protocol.event_sink = lambda name, headers: sunk.append(name)
+    protocol.event_wanted = {"Newchannel", "Hangup"}.__contains__
+    protocol.data_received(
+        b"Event: DeviceStateChange\r\nDevice: Local/x\r\n\r\n"
+        b"Event: Newchannel\r\nUniqueid: 1.1\r\n\r\n"
+        b"Event: VarSet\r\nUniqueid: a\r\nUniqueid: b\r\n\r\n"  # would be refused if parsed
+        b"Event: CoreShowChannel\r\nActionID: a/1\r\nUniqueid: 1.1\r\n\r\n"
+        b"Event: Hangup\r\nUniqueid: 1.1\r\n\r\n"
+    )
+    assert sunk == ["Newchannel", "Hangup"]
+    assert handled == ["CoreShowChannel"]  # replies to actions: always
+    # Shutdown is always read (panoramisk reconnects on it), wanted or not
+    assert not _unwanted_event("Event: Shutdown\r\nShutdown: Cleanly", lambda name: False)
+    assert _unwanted_event("Event: VarSet", lambda name: False)
+
+
+_KEYS = [
+    *("Event", "Channel", "Uniqueid", "Cause"),
+    *("CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName"),
+    *("DestCallerIDNum", "DestCallerIDName"),
+]
+_VALUES = ["", "138", "a: b", "CallerIDNum: 1", "x\r\nUniqueid: forged", "张伟", "Name: y"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.sampled_from(_KEYS), st.sampled_from(_VALUES)).map(": ".join),
+            st.sampled_from(["a body line", "--END COMMAND--"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_fast_path_parses_exactly_as_the_general_one(lines):
+    frame = "\r\n".join(lines)
+    folded, repaired = repair_number_injection(frame.split("\r\n"))
+    try:
+        expected = _parse_lines(folded, repaired=repaired)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_headers(frame)
+        return
+    assert parse_headers(frame) == expected

@@ -51,3 +51,18 @@ async def test_a_failing_subscriber_keeps_receiving():
     await bus.drain()
     assert seen == [0, 1, 2] and sub.failures == 1
     await bus.close()
+
+
+async def test_has_subscribers_follows_subscriptions_and_prefixes():
+    bus = EventBus()
+    assert not bus.has_subscribers("ami.Newchannel")
+    exact = bus.subscribe("exact", ["ami.Newchannel"], lambda topic, payload: None)
+    assert bus.has_subscribers("ami.Newchannel")
+    assert not bus.has_subscribers("ami.VarSet")
+    prefix = bus.subscribe("all", ["ami.*"], lambda topic, payload: None)
+    assert bus.has_subscribers("ami.VarSet")
+    await bus.unsubscribe(prefix)
+    assert not bus.has_subscribers("ami.VarSet")
+    await bus.unsubscribe(exact)
+    assert not bus.has_subscribers("ami.Newchannel")
+    await bus.close()

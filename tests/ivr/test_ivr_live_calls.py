@@ -59,32 +59,33 @@ async def hotline(hotline_factory) -> Hotline:
     return await hotline_factory()
 
 
-@pytest.fixture(scope="module")
-async def clinic(hotline: Hotline) -> Clinic:
+def build_clinic(session: Session) -> Clinic:
+    """Cardiology with a session tomorrow morning, and a known caller per language."""
     tomorrow = dt.datetime.now(TZ).date() + dt.timedelta(days=1)
     start = dt.datetime.combine(tomorrow, dt.time(9), TZ).astimezone(dt.UTC)
-
-    def build(session: Session) -> Clinic:
-        schedule = ScheduleRepository(session)
-        cardiology = schedule.add_department(code="CARD", name_zh="心内科", name_en="Cardiology")
-        doctor = schedule.add_doctor(department_id=cardiology, name_zh="李明", name_en="Li Ming")
-        slots = schedule.add_session(
-            doctor_id=doctor, starts_at=start, ends_at=start + dt.timedelta(hours=4)
+    schedule = ScheduleRepository(session)
+    cardiology = schedule.add_department(code="CARD", name_zh="心内科", name_en="Cardiology")
+    doctor = schedule.add_doctor(department_id=cardiology, name_zh="李明", name_en="Li Ming")
+    slots = schedule.add_session(
+        doctor_id=doctor, starts_at=start, ends_at=start + dt.timedelta(hours=4)
+    )
+    patients = PatientRepository(session)
+    ids = {
+        language: patients.create(
+            mrn=f"MRN-{language}",
+            full_name="张伟" if language == "zh" else "Emily Zhang",
+            date_of_birth=dt.date(1949, 12, 31),
+            preferred_language=PreferredLanguage(language),
+            numbers=[(number, None)],
         )
-        patients = PatientRepository(session)
-        ids = {
-            language: patients.create(
-                mrn=f"MRN-{language}",
-                full_name="张伟" if language == "zh" else "Emily Zhang",
-                date_of_birth=dt.date(1949, 12, 31),
-                preferred_language=PreferredLanguage(language),
-                numbers=[(number, None)],
-            )
-            for language, number in NUMBERS.items()
-        }
-        return Clinic(slots, ids)
+        for language, number in NUMBERS.items()
+    }
+    return Clinic(slots, ids)
 
-    return await hotline.store.write(build)
+
+@pytest.fixture(scope="module")
+async def clinic(hotline: Hotline) -> Clinic:
+    return await hotline.store.write(build_clinic)
 
 
 class LiveCall:

@@ -1,0 +1,134 @@
+"""The ACD's rows: agents' last state (pause reasons survive a restart) and each caller's
+path through the queue (queued, offered, answered, wait, abandoned)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.model import AgentState
+from crm_store.models import AcdAgentState, AcdCall
+
+
+@dataclass(frozen=True)
+class SavedAgentState:
+    agent_key: str
+    state: AgentState
+    pause_reason: str | None
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
+class AcdCallRecord:
+    call_key: str
+    queue: str
+    priority: str
+    patient_id: int | None
+    queued_at: dt.datetime
+    offers: int
+    offered_to: str | None
+    answered_by: str | None
+    answered_at: dt.datetime | None
+    wait_s: float | None
+    abandoned: bool
+    ended_at: dt.datetime | None
+
+
+class AcdRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- agents --------------------------------------------------------------------
+
+    def save_agent_state(
+        self, agent_key: str, state: AgentState, pause_reason: str | None, since: dt.datetime
+    ) -> None:
+        row = self.session.get(AcdAgentState, agent_key)
+        if row is None:
+            row = AcdAgentState(agent_key=agent_key)
+            self.session.add(row)
+        row.state = state
+        row.pause_reason = pause_reason
+        row.since = since
+
+    def agent_states(self) -> dict[str, SavedAgentState]:
+        rows = self.session.scalars(select(AcdAgentState))
+        return {
+            r.agent_key: SavedAgentState(r.agent_key, r.state, r.pause_reason, r.since)
+            for r in rows
+        }
+
+    # -- calls ---------------------------------------------------------------------
+
+    def call_queued(
+        self,
+        call_key: str,
+        *,
+        queue: str,
+        priority: str,
+        patient_id: int | None,
+        at: dt.datetime,
+    ) -> None:
+        if self.session.get(AcdCall, call_key) is not None:
+            return  # queued once; a re-queue after an unanswered ring keeps the first time
+        self.session.add(
+            AcdCall(
+                call_key=call_key,
+                queue=queue,
+                priority=priority,
+                patient_id=patient_id,
+                queued_at=at,
+                offers=0,
+                abandoned=False,
+            )
+        )
+
+    def call_offered(self, call_key: str, agent_key: str) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.offers += 1
+            row.offered_to = agent_key
+
+    def call_answered(self, call_key: str, agent_key: str, at: dt.datetime) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.answered_by = agent_key
+            row.answered_at = at
+            row.wait_s = (at - row.queued_at).total_seconds()
+
+    def call_abandoned(self, call_key: str, at: dt.datetime) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.abandoned = True
+            row.ended_at = at
+            row.wait_s = (at - row.queued_at).total_seconds()
+
+    def call_ended(self, call_key: str, at: dt.datetime) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.ended_at = at
+
+    def get_call(self, call_key: str) -> AcdCallRecord | None:
+        r = self._call(call_key)
+        if r is None:
+            return None
+        return AcdCallRecord(
+            r.call_key,
+            r.queue,
+            r.priority,
+            r.patient_id,
+            r.queued_at,
+            r.offers,
+            r.offered_to,
+            r.answered_by,
+            r.answered_at,
+            r.wait_s,
+            r.abandoned,
+            r.ended_at,
+        )
+
+    def _call(self, call_key: str) -> AcdCall | None:
+        return self.session.get(AcdCall, call_key)
