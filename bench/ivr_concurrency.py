@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -28,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from figures import Figure, at_least, machine, percentile, report
 
 from crm_store.enums import BookingChannel, ComplaintCategory
 from crm_store.repositories import ComplaintRepository
@@ -40,23 +40,6 @@ from ivr.call_adapter import LISTENING_TOPIC, Listening
 
 OFFSET = 470
 JOURNEY_S = 60.0
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu})"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 @dataclass
@@ -130,14 +113,14 @@ async def run_level(hotline: Hotline, ticket: str, calls: int, late_s: float) ->
         print(
             f"  {calls:4d} concurrent calls: {len(turns)} timed turns, last key → next listening "
             f"p50 {statistics.median(turns) * 1000:6.0f} ms, "
-            f"p99 {pct(turns, 0.99) * 1000:6.0f} ms, "
+            f"p99 {percentile(turns, 0.99) * 1000:6.0f} ms, "
             f"max {max(turns) * 1000:6.0f} ms; late {late}, dropped calls {dropped} "
             f"(level took {elapsed:.1f} s)"
         )
         print(
             f"        menu key → next step listening (no prompt in between): p50 "
             f"{statistics.median(menu_turns) * 1000:.0f} ms, "
-            f"p99 {pct(menu_turns, 0.99) * 1000:.0f} ms"
+            f"p99 {percentile(menu_turns, 0.99) * 1000:.0f} ms"
         )
     else:
         print(f"  {calls:4d} concurrent calls: no turn completed; dropped calls {dropped}")
@@ -180,10 +163,23 @@ async def bench(
         # `hotline prompts render` does before service), so levels measure serving.
         await run_level(hotline, ticket, 1, float("inf"))
         print(f"levels (late: a turn over {late_s * 1000:.0f} ms):")
+        carried = 0
         for calls in levels:
             if not await run_level(hotline, ticket, calls, late_s):
                 print(f"  stopped: {calls} concurrent keypad calls had a late or dropped turn")
                 break
+            carried = calls
+        report(
+            Figure(
+                "concurrent_ivr_calls_keypad",
+                carried,
+                "calls",
+                f"production zh flow by keypad, 3 keyed turns a call, levels {levels} tried; "
+                f"carried = highest level with no turn over {late_s * 1000:.0f} ms and no call "
+                "dropped; real Asterisk, SQLite, one process",
+                at_least(1000),
+            )
+        )
     finally:
         await hotline.stop()
 
@@ -196,7 +192,7 @@ def main() -> None:
     parser.add_argument("--late-ms", type=float, default=1000.0)
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    print(f"machine: {machine()}; python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(
         "workload: production zh flow by keypad, 3 keyed turns a call (menu, ticket "
         "number, anything else), Hotline in one process with SQLite, real Asterisk 22"
