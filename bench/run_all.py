@@ -36,11 +36,13 @@ CHART = HERE / "results.svg"
 BENCHMARKS: dict[str, list[str]] = {
     "acd_routing": [],
     "acd_service_level": [],
+    "screen_pop": [],
     "ami_ingest": [],
     "store_lookup": [],
     "prompts_render": [],
     "asterisk_provision": [],
     "ivr_speech": [],
+    "ivr_concurrency": ["--levels", "10,20,50,100"],
     "dialer_refill": [],
     "console_actions": [],
 }

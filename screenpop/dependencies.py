@@ -25,6 +25,7 @@ from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, Sess
 from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
 from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
+from screenpop.monitoring import MonitorService
 from screenpop.pops import PopDesk
 
 
@@ -46,6 +47,7 @@ class Services:
     desk: AgentDesk
     #: Set by the composition root when the ACD runs (agents' states); None without it.
     acd: AcdService | None = None
+    monitor: MonitorService | None = None  # listen/whisper/barge; None without an AMI link
 
 
 def get_services(connection: HTTPConnection) -> Services:
