@@ -19,7 +19,7 @@ from acd.model import Agent, AgentState
 from acd.service import AcdService
 from crm_store.database import Database
 from crm_store.enums import AuditAction, AuditEntity, BookingChannel
-from crm_store.models import AcdCall, Appointment, AuditLogEntry
+from crm_store.models import AcdCall, Appointment, AuditLogEntry, Patient, PhoneNumber
 from crm_store.repositories.schedule import ScheduleRepository
 from cti.ami import AmiClient
 from cti.handover import HANDOVER_TOPIC
@@ -27,6 +27,7 @@ from cti.settings import Settings
 from tests.acd.test_service_asterisk import QUEUES, handover_of, park_caller
 from tests.fixtures.hotline import CallerSide
 from tests.screenpop.test_browser import sign_in
+from tests.screenpop.test_pops import offer
 
 pytestmark = pytest.mark.asterisk
 
@@ -150,3 +151,45 @@ async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
         await service.close()
         await ami.close()
         await journal.close()
+
+
+async def test_agent_registers_an_unknown_caller_and_the_pop_survives_a_reconnect(
+    browser: Browser, console: Any
+) -> None:
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        await sign_in(page, console, "agent")
+        await page.goto(f"{console.url}/console")
+        status = page.locator("#pop-status")
+        await expect(status).to_have_attribute("data-state", "connected")
+        # The ACD's offer as it publishes it (the path through Asterisk is tested above).
+        console.bus.publish("acd.offered", offer("1700000777.1", "agent", None))
+        await expect(page.locator("#caller-name")).to_have_text("Unknown number")
+        await expect(page.locator("#book-part")).to_be_hidden()
+        await page.get_by_label("Full name").fill("赵六")
+        await page.get_by_label("Phone number").fill("139 0000 3333")
+        await page.get_by_role("button", name="Register").click()
+        await expect(page.locator("#caller-name")).to_have_text("赵六")
+        await expect(page.locator("#book-part")).to_be_visible()
+        with console.database.session() as session:
+            number = session.scalars(
+                select(PhoneNumber.e164).join(Patient).where(Patient.full_name == "赵六")
+            ).one()
+        assert number == "+8613900003333"
+
+        # The socket drops; the page reconnects and the pending call pops again.
+        await console.server.stop()
+        await expect(status).to_have_attribute("data-state", "disconnected")
+        await console.server.start()
+        await expect(status).to_have_attribute("data-state", "connected", timeout=20_000)
+        await expect(page.locator("#caller-name")).to_have_text("赵六")
+        await page.reload()  # a fresh page: the pop comes from the server, not the old page
+        await expect(status).to_have_attribute("data-state", "connected")
+        await expect(page.locator("#caller-name")).to_have_text("赵六")
+        await expect(page.locator("#pop")).to_have_attribute("data-call-id", "1700000777.1")
+        assert errors == []
+    finally:
+        await context.close()
