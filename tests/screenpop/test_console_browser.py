@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from acd.journal import AcdJournal
@@ -45,6 +45,18 @@ def schedule(database: Database, _patients: dict[str, int]) -> None:
         )
 
 
+async def agent_console(browser: Browser, console: Any) -> tuple[BrowserContext, Page, list[str]]:
+    """A fresh browser context with the agent signed in on the console page, and the
+    page's script errors (a test ends by checking there were none)."""
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await sign_in(page, console, "agent")
+    await page.goto(f"{console.url}/console")
+    return context, page, errors
+
+
 async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
     browser: Browser,
     make_console: Any,
@@ -66,13 +78,8 @@ async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
     journal.start()
     await service.start()
     await ami.start(wait_s=30)
-    context = await browser.new_context(locale="en-US")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    context, page, errors = await agent_console(browser, console)
     try:
-        await sign_in(page, console, "agent")
-        await page.goto(f"{console.url}/console")
         await expect(page.get_by_role("heading", name="Agent console")).to_be_attached()
         await expect(page.locator("#pop-status")).to_have_attribute("data-state", "connected")
         await expect(page.locator("#no-call")).to_be_visible()
@@ -156,13 +163,8 @@ async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
 async def test_agent_registers_an_unknown_caller_and_the_pop_survives_a_reconnect(
     browser: Browser, console: Any
 ) -> None:
-    context = await browser.new_context(locale="en-US")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    context, page, errors = await agent_console(browser, console)
     try:
-        await sign_in(page, console, "agent")
-        await page.goto(f"{console.url}/console")
         status = page.locator("#pop-status")
         await expect(status).to_have_attribute("data-state", "connected")
         # The ACD's offer as it publishes it (the path through Asterisk is tested above).
