@@ -125,6 +125,7 @@ def create_app(
     app.include_router(calls_routes.router)
     app.include_router(pops_routes.router)
     app.include_router(dialer_routes.router)
+    app.include_router(dialer_routes.page_router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
