@@ -108,6 +108,15 @@ class AuditAction(str, enum.Enum):
     LOGIN = "login"
 
 
+class RecordingStatus(str, enum.Enum):
+    """What the last check of a recording's file found."""
+
+    VERIFIED = "verified"  # present, checksum as indexed
+    MISSING = "missing"  # the file is gone
+    DAMAGED = "damaged"  # present but its size/checksum/header is not what was indexed
+    DELETED = "deleted"  # removed at the end of its retention (the row stays as the trace)
+
+
 class AuditEntity(str, enum.Enum):
     PATIENT = "patient"
     APPOINTMENT = "appointment"

@@ -38,6 +38,12 @@ class NotFound(StoreError):
     """The thing asked for does not exist (or is not visible to the asker)."""
 
 
+class RecordingNotFound(NotFound):
+    def __init__(self, recording_id: int, why: str = "no such recording") -> None:
+        super().__init__(f"recording {recording_id}: {why}")
+        self.recording_id = recording_id
+
+
 class PatientNotFound(NotFound):
     def __init__(self, patient_id: int) -> None:
         super().__init__(f"no patient with id {patient_id}; look the patient up again")

@@ -53,6 +53,7 @@ from crm_store.enums import (
     FreedBy,
     OfferOutcome,
     PreferredLanguage,
+    RecordingStatus,
     RefillStatus,
     ReminderKind,
     ReminderResult,
@@ -620,6 +621,7 @@ class Recording(Base):
         CheckConstraint("length(checksum_sha256) = 64", name="checksum_len"),
         Index("ix_recordings_call_id", "call_id"),
         Index("ix_recordings_retain_until", "retain_until"),
+        Index("ix_recordings_started_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
@@ -635,6 +637,16 @@ class Recording(Base):
     started_at: Mapped[dt.datetime]
     retain_until: Mapped[dt.datetime]
     deleted_at: Mapped[dt.datetime | None]
+    # 0005: what a supervisor searches by, and what the last verification found.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    channel_uniqueid: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[RecordingStatus] = mapped_column(
+        _enum(RecordingStatus, "recording_status"),
+        default=RecordingStatus.VERIFIED,
+        server_default=text("'verified'"),
+    )
+    checked_at: Mapped[dt.datetime | None]
 
 
 # --------------------------------------------------------------------------- complaints

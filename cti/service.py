@@ -23,13 +23,24 @@ from cti.dialer.service import DialerService
 from cti.fastagi import FastAgiServer
 from cti.settings import Settings
 from cti.tracker import CallTracker
-from ivr.cli import hospital_names, prompt_cache_dir
-from ivr.greeting import GreetingApp
+from ivr.action_executor import ActionExecutor
+from ivr.audiosocket import AudioHub
+from ivr.call_adapter import IvrCallApp
+from ivr.cli import flows_dir, hospital_names, prompt_cache_dir
+from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
+from ivr.recognition import Recognizer
 from screenpop.app import create_app
+from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
 
 log = logging.getLogger(__name__)
+
+
+def handover_target(settings: Settings) -> str:
+    """Where the IVR sends a caller it hands to a person: Hotline's ACD parks them when it
+    distributes calls (agents configured), else Asterisk's queue of agent phones takes them."""
+    return "hotline-wait,s,1" if settings.acd_agents else "hotline-agents,s,1"
 
 
 @dataclass
@@ -52,13 +63,12 @@ class Hotline:
     acd: AcdService | None = None
     acd_journal: AcdJournal | None = None
     dialer: DialerService | None = None  # only when settings.dialer.enabled
+    audio: AudioHub | None = None
     stopped: bool = False
 
     @property
     def handover_target(self) -> str:
-        """Where the IVR sends a caller it hands to a person: Hotline's ACD parks them when
-        it distributes calls, else Asterisk's queue takes them."""
-        return "hotline-wait,s,1" if self.acd is not None else "hotline-agents,s,1"
+        return handover_target(self.settings)
 
     @property
     def web_url(self) -> str:
@@ -93,13 +103,26 @@ class Hotline:
         await tracking.start()
         renderer = PromptRenderer(rate=settings.tts_rate)
         prompts = PromptCache(renderer, prompt_cache_dir(layout))
-        greeting = GreetingApp(
+        flows = await asyncio.to_thread(load_flows, flows_dir(settings))
+        audio = None
+        if settings.vosk_model_path is not None:
+            # Speech only with a configured model of the flows' language; keypad otherwise.
+            recognizer = await asyncio.to_thread(Recognizer, settings.vosk_model_path)
+            audio = AudioHub(recognizer, settings.audiosocket_host, settings.audiosocket_port)
+            await audio.start()
+        ivr = IvrCallApp(
+            engine=FlowEngine(flows, default_language=settings.language.value),
+            executor=ActionExecutor(store, settings),
             identifier=identifier,
             prompts=prompts,
+            renderer=renderer,
             layout=layout,
+            store=store,
             bus=bus,
-            default_language=settings.language,
             hospital_names=hospital_names(settings),
+            handover_context=handover_target(settings),
+            default_language=settings.language,
+            hub=audio,
         )
         dialer_apps = {
             route: app(
@@ -116,12 +139,16 @@ class Hotline:
                 ("dialer-follow-up", FollowUpCallApp),
             )
         }
-        agi = FastAgiServer(
-            {"inbound": greeting, **dialer_apps}, settings.agi_host, settings.agi_port
-        )
+        agi = FastAgiServer({"inbound": ivr, **dialer_apps}, settings.agi_host, settings.agi_port)
         await agi.start()
         web = WebServer(
-            create_app(store=store, bus=bus, settings=settings, timezone=settings.clinic_timezone),
+            create_app(
+                store=store,
+                bus=bus,
+                settings=settings,
+                timezone=settings.clinic_timezone,
+                monitor=MonitorService(ami=ami, store=store),
+            ),
             settings,
         )
         acd: AcdService | None = None
@@ -157,6 +184,7 @@ class Hotline:
             web=web,
             acd=acd,
             acd_journal=acd_journal,
+            audio=audio,
         )
         try:
             await web.start()
@@ -181,6 +209,9 @@ class Hotline:
         await self.agi.close()
         if self.acd is not None:
             await self.acd.close()
+        if self.audio is not None:
+            await self.audio.close()
+            self.audio.recognizer.close()
         await self.web.stop()
         await self.ami.close()
         await self.tracking.close()

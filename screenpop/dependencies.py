@@ -23,6 +23,7 @@ from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, Sess
 from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
 from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
+from screenpop.monitoring import MonitorService
 from screenpop.pops import PopDesk
 
 
@@ -41,6 +42,7 @@ class Services:
     templates: Jinja2Templates
     zone: dt.tzinfo
     clock: Clock
+    monitor: MonitorService | None = None  # listen/whisper/barge; None without an AMI link
 
 
 def get_services(connection: HTTPConnection) -> Services:

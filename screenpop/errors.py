@@ -13,6 +13,7 @@ and written to logs, so they never carry passwords or patient identifiers.
     ├── Forbidden               403  signed in, but the role may not see this
     ├── CrossOriginRefused      403  a state-changing request from another site
     ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
+    ├── RecordingUnavailable    410  a recording's file is missing or damaged (reported)
     └── AuditUnavailable        503  the access could not be audited, so nothing is shown
 
     crm_store.errors.StoreError (mapped, not raised here)
@@ -92,6 +93,18 @@ class TooManyAttempts(WebError):
         self.retry_after_s = retry_after_s
 
 
+class RecordingUnavailable(WebError):
+    code = "recording_unavailable"
+    message_key = "error_recording_unavailable"
+
+    def __init__(self, recording_id: int, status: str) -> None:
+        super().__init__(
+            f"recording {recording_id}: the file is {status}; it has been reported "
+            "to the administrators"
+        )
+        self.recording_id = recording_id
+
+
 class AuditUnavailable(WebError):
     code = "audit_unavailable"
     message_key = "error_audit_unavailable"
@@ -108,6 +121,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (NotAuthenticated, 401),
     (LoginRefused, 401),
     (Forbidden, 403),
+    (RecordingUnavailable, 410),
     (CrossOriginRefused, 403),
     (TooManyAttempts, 429),
     (AuditUnavailable, 503),

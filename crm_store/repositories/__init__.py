@@ -10,7 +10,19 @@ from crm_store.repositories.calls import CallLegSnapshot, CallRepository, CallSn
 from crm_store.repositories.complaints import ComplaintRepository, ComplaintView
 from crm_store.repositories.ivr import IvrRepository
 from crm_store.repositories.patients import PatientHistory, PatientMatch, PatientRepository
-from crm_store.repositories.schedule import FreeSlot, ScheduleRepository
+from crm_store.repositories.recordings import (
+    NewRecording,
+    RecordingListing,
+    RecordingRepository,
+    RecordingSearch,
+    RecordingView,
+)
+from crm_store.repositories.schedule import (
+    DepartmentView,
+    DoctorView,
+    FreeSlot,
+    ScheduleRepository,
+)
 from crm_store.repositories.users import UserRepository, UserView
 from crm_store.repositories.waitlist import WaitlistCandidate, WaitlistRepository
 
@@ -24,11 +36,18 @@ __all__ = [
     "CallSnapshot",
     "ComplaintRepository",
     "ComplaintView",
+    "DepartmentView",
+    "DoctorView",
     "FreeSlot",
     "IvrRepository",
+    "NewRecording",
     "PatientHistory",
     "PatientMatch",
     "PatientRepository",
+    "RecordingListing",
+    "RecordingRepository",
+    "RecordingSearch",
+    "RecordingView",
     "ScheduleRepository",
     "UserRepository",
     "UserView",

@@ -26,6 +26,22 @@ class FreeSlot:
     places_left: int
 
 
+@dataclass(frozen=True)
+class DepartmentView:
+    department_id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class DoctorView:
+    doctor_id: int
+    department_id: int
+    name_zh: str
+    name_en: str
+
+
 class ScheduleRepository:
     """The hospital's timetable: who sees patients when, and what is still free."""
 
@@ -161,3 +177,48 @@ class ScheduleRepository:
         if row is None:
             raise SlotNotFound(slot_id)
         return FreeSlot(*row)
+
+    def department(self, department_id: int) -> DepartmentView | None:
+        """A department by id, or None."""
+        found = self.session.get(Department, department_id)
+        return None if found is None else _department_view(found)
+
+    def department_by_code(self, code: str) -> DepartmentView | None:
+        """An active department by its code (what flows name it by), or None."""
+        found = self.session.scalar(
+            select(Department).where(Department.code == code, Department.active.is_(True))
+        )
+        return None if found is None else _department_view(found)
+
+    def departments(self) -> list[DepartmentView]:
+        """The active departments, in the order they were created."""
+        query = select(Department).where(Department.active.is_(True)).order_by(Department.id)
+        return [_department_view(d) for d in self.session.scalars(query)]
+
+    def doctor(self, doctor_id: int) -> DoctorView | None:
+        """A doctor by id, or None."""
+        found = self.session.get(Doctor, doctor_id)
+        if found is None:
+            return None
+        return DoctorView(found.id, found.department_id, found.name_zh, found.name_en)
+
+    def session_starts(
+        self, doctor_id: int, *, start: dt.datetime, end: dt.datetime
+    ) -> list[dt.datetime]:
+        """When a doctor's (not cancelled) clinic sessions start between ``start`` and
+        ``end``, soonest first."""
+        query = (
+            select(ClinicSession.starts_at)
+            .where(
+                ClinicSession.doctor_id == doctor_id,
+                ClinicSession.starts_at >= start,
+                ClinicSession.starts_at < end,
+                ClinicSession.cancelled.is_(False),
+            )
+            .order_by(ClinicSession.starts_at)
+        )
+        return list(self.session.scalars(query))
+
+
+def _department_view(department: Department) -> DepartmentView:
+    return DepartmentView(department.id, department.code, department.name_zh, department.name_en)

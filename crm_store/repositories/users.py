@@ -68,6 +68,12 @@ class UserRepository:
             raise UserNotFound(username)
         return _view(user)
 
+    def agent_extension(self, user_id: int) -> str | None:
+        """The phone extension of a user who has one (agents; supervisors who listen in)."""
+        return self.session.scalar(
+            select(Agent.extension).where(Agent.user_id == user_id, Agent.active)
+        )
+
     def add_agent(
         self,
         user_id: int,

@@ -16,7 +16,7 @@ from cti.settings import Language
 from cti.simulator import SimulatedCaller, place_call, silence
 from cti.tracker import LOST_CAUSE_TEXT, TrackedCall
 from ivr import speech_text
-from ivr.greeting import PromptPlayed
+from ivr.call_adapter import PromptPlayed
 
 pytestmark = pytest.mark.asterisk
 
@@ -116,7 +116,7 @@ async def test_known_patient_is_greeted_by_name_and_the_call_is_recorded(
     expected = speech_text.greeting_known(
         Language.MANDARIN, "张伟", hotline.settings.hospital_name_zh
     )
-    assert watcher.prompts_for(uniqueid) == [expected]
+    assert watcher.prompts_for(uniqueid)[:1] == [expected]  # then the flow goes on
     assert "张伟" in expected
     assert record.patient_id == known_patient
     assert record.direction is CallDirection.INBOUND
@@ -133,7 +133,7 @@ async def test_the_greeting_audio_reaches_the_caller_whole(
 ):
     uniqueid, _ = await greeted(caller_ami, watcher, number=KNOWN_NUMBER)
     played = [p for p in watcher.prompts if p.uniqueid == uniqueid]
-    prompt = await hotline.prompts.get(played[0].text, played[0].language)
+    prompt = await hotline.prompts.get(played[0].text, Language(played[0].language))
     # Asterisk reports the position it reached: the whole rendered file, not an empty play.
     assert played[0].samples_played >= int(prompt.duration_s * 8000) - 800
 
@@ -143,7 +143,7 @@ async def test_unknown_number_gets_the_generic_greeting(
 ):
     uniqueid, record = await greeted(caller_ami, watcher, number="13900139000")
     generic = speech_text.greeting_unknown(Language.MANDARIN, hotline.settings.hospital_name_zh)
-    assert watcher.prompts_for(uniqueid) == [generic]
+    assert watcher.prompts_for(uniqueid)[:1] == [generic]
     assert record.patient_id is None
     assert record.caller_number_e164 == "+8613900139000"
 
@@ -185,7 +185,7 @@ async def test_hostile_or_withheld_caller_ids_are_greeted_generically_and_record
 ):
     uniqueid, record = await greeted(caller_ami, watcher, number=number, name=name)
     generic = speech_text.greeting_unknown(Language.MANDARIN, hotline.settings.hospital_name_zh)
-    assert watcher.prompts_for(uniqueid) == [generic]
+    assert watcher.prompts_for(uniqueid)[:1] == [generic]
     assert record.patient_id is None
     for text in (record.caller_number_raw or "", record.caller_name or ""):
         assert "\r" not in text and "\n" not in text and "\x07" not in text and "\x1b" not in text
@@ -200,19 +200,20 @@ async def test_a_known_caller_who_withholds_their_number_is_not_greeted_by_name(
 ):
     uniqueid, record = await greeted(caller_ami, watcher, number=KNOWN_NUMBER, withheld=True)
     generic = speech_text.greeting_unknown(Language.MANDARIN, hotline.settings.hospital_name_zh)
-    assert watcher.prompts_for(uniqueid) == [generic]
+    assert watcher.prompts_for(uniqueid)[:1] == [generic]
     assert record.direction is CallDirection.INBOUND
 
 
-async def test_after_the_greeting_the_caller_waits_for_a_person(hotline, caller_ami, watcher):
-    placed = await place_call(caller_ami.ami, SimulatedCaller(number=KNOWN_NUMBER, hold_s=30))
+async def test_a_silent_caller_is_reprompted_then_waits_for_a_person(hotline, caller_ami, watcher):
+    placed = await place_call(caller_ami.ami, SimulatedCaller(number=KNOWN_NUMBER, hold_s=120))
     handover = await caller_ami.log.wait_for(
         lambda e: (
             e.name == "UserEvent"
             and e.get("UserEvent") == "HotlineHandover"
             and e.get("Uniqueid") == placed.uniqueid
         ),
-        what="the handover to the agents",
+        timeout_s=120,
+        what="the handover to the agents after the IVR's re-prompts",
     )
     joined = await caller_ami.log.wait_for(
         lambda e: e.name == "QueueCallerJoin" and e.get("Uniqueid") == placed.uniqueid,

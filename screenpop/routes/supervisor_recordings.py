@@ -1,0 +1,229 @@
+"""Recordings for supervisors: search, play in the browser (with HTTP range requests, so
+seeking works) and download. Every play and download is written to the audit log before
+a byte is sent; agents and anyone else are refused (403 with the reason).
+
+* ``GET /supervisor/recordings`` (page) and ``GET /api/supervisor/recordings`` (JSON):
+  search by ``from``/``to`` (dates, hospital time), ``agent`` (agent id), ``queue``,
+  ``mrn`` (the patient's medical record number).
+* ``GET /supervisor/recordings/{id}/audio`` — the WAV; ``?download=1`` as an attachment.
+  A play is audited once, on its first request (no Range, or a Range from byte 0); the
+  browser's seeks (Range from elsewhere) are the same play.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from crm_store.enums import AuditAction, AuditEntity, RecordingStatus
+from crm_store.errors import RecordingNotFound
+from crm_store.models import utcnow
+from crm_store.repositories import (
+    AuditLogRepository,
+    RecordingListing,
+    RecordingRepository,
+    RecordingSearch,
+    RecordingView,
+)
+from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.errors import AuditUnavailable, RecordingUnavailable
+from screenpop.pages import render
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+_FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
+
+
+def starts_a_play(range_header: str | None) -> bool:
+    """A request that starts a play (rather than seeking within one)."""
+    return range_header is None or bool(_FIRST_RANGE.match(range_header))
+
+
+def _criteria(
+    zone: dt.tzinfo,
+    start: dt.date | None,
+    end: dt.date | None,
+    agent: int | None,
+    queue: str | None,
+    mrn: str | None,
+) -> RecordingSearch:
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+    return RecordingSearch(
+        started_from=midnight(start) if start else None,
+        started_before=midnight(end + dt.timedelta(days=1)) if end else None,
+        agent_id=agent,
+        queue=queue or None,
+        patient_mrn=(mrn or "").strip() or None,
+    )
+
+
+def _row_json(item: RecordingListing, zone: dt.tzinfo) -> dict[str, Any]:
+    r = item.recording
+    return {
+        "id": r.id,
+        "started_at": r.started_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        "duration_s": round(r.duration_s, 1),
+        "size_bytes": r.size_bytes,
+        "queue": r.queue,
+        "agent": item.agent_name,
+        "patient": item.patient_name,
+        "mrn": item.patient_mrn,
+        "status": r.status.value,
+        "playable": r.status is RecordingStatus.VERIFIED,
+        "audio_url": f"/supervisor/recordings/{r.id}/audio",
+    }
+
+
+async def _search(
+    services: Any,
+    user_id: int,
+    criteria: RecordingSearch,
+    via: str,
+) -> list[RecordingListing]:
+    def work(session: Session) -> list[RecordingListing]:
+        found = RecordingRepository(session).search(criteria)
+        audit = AuditLogRepository(session)
+        # The list names patients: each one shown is a view of their record.
+        for patient_id in sorted({i.recording.patient_id for i in found if i.recording.patient_id}):
+            audit.write(
+                action=AuditAction.VIEW,
+                entity_type=AuditEntity.PATIENT,
+                entity_id=patient_id,
+                user_id=user_id,
+                detail={"view": "recordings", "via": via},
+            )
+        return found
+
+    try:
+        result: list[RecordingListing] = await services.store.write(work)
+    except Exception as exc:
+        log.error("recordings search not audited (user %d): %s", user_id, exc)
+        raise AuditUnavailable() from exc
+    return result
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The search form's fields, as given (``criteria`` is what the store is asked)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    agent: int | None
+    queue: str | None
+    mrn: str | None
+
+    def criteria(self, zone: dt.tzinfo) -> RecordingSearch:
+        return _criteria(zone, self.start, self.end, self.agent, self.queue, self.mrn)
+
+
+def get_filters(
+    start: Annotated[dt.date | None, Query(alias="from")] = None,
+    end: Annotated[dt.date | None, Query(alias="to")] = None,
+    agent: Annotated[int | None, Query(gt=0)] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    mrn: Annotated[str | None, Query(max_length=32)] = None,
+) -> Filters:
+    return Filters(start, end, agent, queue, mrn)
+
+
+FiltersDep = Annotated[Filters, Depends(get_filters)]
+
+
+@router.get("/supervisor/recordings", include_in_schema=False)
+async def recordings_page(
+    request: Request,
+    services: ServicesDep,
+    t: TranslatorDep,
+    user: SupervisorUser,
+    filters: FiltersDep,
+) -> Response:
+    found = await _search(services, user.user_id, filters.criteria(services.zone), "page")
+    return render(
+        request,
+        "supervisor_recordings.html",
+        t=t,
+        user=user,
+        rows=[_row_json(item, services.zone) for item in found],
+        form={
+            "from": filters.start.isoformat() if filters.start else "",
+            "to": filters.end.isoformat() if filters.end else "",
+            "agent": filters.agent or "",
+            "queue": filters.queue or "",
+            "mrn": filters.mrn or "",
+        },
+    )
+
+
+@router.get("/api/supervisor/recordings")
+async def recordings_api(
+    services: ServicesDep, user: SupervisorUser, filters: FiltersDep
+) -> JSONResponse:
+    found = await _search(services, user.user_id, filters.criteria(services.zone), "api")
+    return JSONResponse({"recordings": [_row_json(item, services.zone) for item in found]})
+
+
+@router.get("/supervisor/recordings/{recording_id}/audio", include_in_schema=False)
+async def recording_audio(
+    request: Request,
+    services: ServicesDep,
+    user: SupervisorUser,
+    recording_id: int,
+    download: bool = False,
+) -> Response:
+    range_header = request.headers.get("range")
+    audited = download or starts_a_play(range_header)
+
+    def work(session: Session) -> RecordingView | RecordingStatus:
+        repo = RecordingRepository(session)
+        view = repo.get(recording_id)
+        if view is None or view.deleted_at is not None:
+            raise RecordingNotFound(recording_id)
+        path = Path(view.path)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = -1
+        if size != view.size_bytes:
+            # Reported, not served as if it were the recording.
+            status = RecordingStatus.MISSING if size < 0 else RecordingStatus.DAMAGED
+            repo.set_status(recording_id, status, checked_at=utcnow())
+            log.error("recording %d is %s: %s", recording_id, status.value, path)
+            return status  # committed: the finding stays even though nothing is served
+        if audited:
+            AuditLogRepository(session).write(
+                action=AuditAction.EXPORT if download else AuditAction.PLAY,
+                entity_type=AuditEntity.RECORDING,
+                entity_id=recording_id,
+                user_id=user.user_id,
+                detail={"via": "download" if download else "browser"},
+            )
+        return view
+
+    try:
+        view = await services.store.write(work)
+    except RecordingNotFound:
+        raise
+    except Exception as exc:
+        log.error("recording %d play not audited (user %d): %s", recording_id, user.user_id, exc)
+        raise AuditUnavailable() from exc
+    if isinstance(view, RecordingStatus):
+        raise RecordingUnavailable(recording_id, view.value)
+    return FileResponse(
+        view.path,
+        media_type="audio/wav",
+        filename=f"recording-{recording_id}.wav" if download else None,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "no-store"},
+    )

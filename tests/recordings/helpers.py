@@ -1,0 +1,117 @@
+"""Helpers for recording tests: a simulated caller bridged to a simulated agent through
+[hotline-record] on the real Asterisk, and a RecordingService over the test instance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+from crm_store.database import Database
+from crm_store.enums import Role
+from crm_store.repositories import UserRepository
+from cti.asterisk import AsteriskRunner
+from cti.asterisk.media import write_comfort_tone, write_silence
+from recordings import MonitorDir, QueuePolicy, RecordingPolicy, RecordingService
+from tests.fixtures.hotline import CallerSide
+
+
+def make_agent(database: Database, user_id: int | None = None) -> int:
+    with database.session() as session:
+        users = UserRepository(session)
+        if user_id is not None:
+            return users.add_agent(user_id, extension="1001")
+        user_id = users.create(
+            username=f"agent-{uuid.uuid4().hex[:6]}",
+            display_name="Agent Wang",
+            role=Role.AGENT,
+            password="correct horse battery",
+        )
+        return users.add_agent(user_id, extension="1001")
+
+
+async def record_one_call(
+    caller_ami: CallerSide,
+    asterisk: AsteriskRunner,
+    service: RecordingService,
+    *,
+    agent_id: int,
+    queue: str,
+    patient_id: int | None = None,
+) -> str:
+    """Bridge a simulated caller (who plays a tone) to a simulated agent through
+    [hotline-record], index the recording once both are in the bridge, and return the
+    caller leg's uniqueid after the caller has hung up."""
+    tone = asterisk.layout.share_host / "sim" / "recording-tone.wav"
+    tone.parent.mkdir(parents=True, exist_ok=True)
+    write_comfort_tone(tone)
+    notice = asterisk.layout.share_host / "prompts" / "recording-notice.wav"
+    notice.parent.mkdir(parents=True, exist_ok=True)
+    write_silence(notice, 0.5)
+    arguments = service.dialplan_arguments(queue)
+    assert arguments is not None
+    uniqueid = f"rec{uuid.uuid4().hex[:12]}"
+    response = await caller_ami.ami.send(
+        {
+            "Action": "Originate",
+            # ;2 is the caller's phone; ;1 is the caller's leg: recorded, then bridged.
+            "Channel": "Local/s@caller-sim",
+            "Context": "hotline-record-sim",
+            "Exten": "s",
+            "Priority": "1",
+            "Async": "true",
+            "ChannelId": uniqueid,
+            "OtherChannelId": f"{uniqueid}phone",
+            "Variable": [
+                f"SIM_AUDIO={asterisk.layout.to_asterisk(tone)}",
+                "SIM_HOLD_S=2",
+                "AGENT_SIM_RING_S=0",
+                f"REC_QUEUE={arguments[0]}",
+                f"REC_ANNOUNCE={arguments[1]}",
+            ],
+        }
+    )
+    assert response.get("Response") == "Success", response
+    log = caller_ami.log
+    started = await log.wait_for(
+        lambda e: (
+            e.name == "UserEvent"
+            and e.get("UserEvent") == "HotlineRecording"
+            and e.get("Uniqueid") == uniqueid
+        ),
+        what="[hotline-record] having run",
+    )
+    assert started.get("Phase") == "started", started.fields
+    entered = await log.wait_for(
+        lambda e: e.name == "BridgeEnter" and e.get("Uniqueid") == uniqueid,
+        what="the caller leg entering the bridge",
+    )
+    await service.start(
+        uniqueid=uniqueid,
+        channel=entered.get("Channel"),
+        queue=queue,
+        agent_id=agent_id,
+        patient_id=patient_id,
+    )
+    await log.wait_for(
+        lambda e: e.name == "Hangup" and e.get("Uniqueid") == uniqueid,
+        timeout_s=30,
+        what="the caller hanging up",
+    )
+    return uniqueid
+
+
+def make_service(
+    caller_ami: CallerSide, asterisk: AsteriskRunner, database: Database, storage: Path
+) -> RecordingService:
+    return RecordingService(
+        ami=caller_ami.ami,
+        database=database,
+        monitor=MonitorDir(asterisk.layout.monitor_host, asterisk.layout.monitor_asterisk),
+        storage_dir=storage,
+        policy=RecordingPolicy(
+            default=QueuePolicy(record=True, announce=True, pausable=False),
+            queues={"billing": QueuePolicy(record=True, announce=True, pausable=True)},
+            retention=dt.timedelta(days=30),
+        ),
+    )
