@@ -16,7 +16,7 @@ from crm_store.enums import DialerCallResult
 from crm_store.errors import InvalidTransition
 from crm_store.repositories.dialer import AcceptOutcome, DialerRepository, OfferDetails
 from cti.dialer import texts
-from cti.dialer.voice import DialerCallApp, answer_words, parse_call_args, spoken_answers
+from cti.dialer.voice import DialerCallApp, first_words, parse_call_args, spoken_answers
 from cti.errors import AgiHangup
 from cti.fastagi import AgiSession
 from cti.settings import Language
@@ -60,10 +60,9 @@ class OfferCallApp(DialerCallApp):
     async def _converse(self, session: AgiSession, details: OfferDetails) -> None:
         language = Language(details.language.value)
         offer = self.slot_words(language, details)
-        # Spoken yes/no only where a recogniser listens; the prompt names the first words.
-        answers = spoken_answers(self.policy, language) if self.voice.hub is not None else {}
-        yes, no = answer_words(self.policy, language)
-        words = (yes[0], no[0]) if answers else None
+        # Spoken yes/no only where a recogniser can hear them; the question names them.
+        answers = self.voice.understood(spoken_answers(self.policy, language))
+        words = first_words(answers)
         text = texts.offer_text(language, offer, self.hospital_names[language], spoken=words)
         choice = await self.voice.ask(
             session, "offer", details.offer_id, text, language, spoken=answers

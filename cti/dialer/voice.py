@@ -49,20 +49,23 @@ class CallArgs:
     amd_cause: str
 
 
-def answer_words(policy: DialerPolicy, language: Language) -> tuple[tuple[str, ...], ...]:
-    """The configured (yes words, no words) of a patient language."""
-    if language is Language.MANDARIN:
-        return policy.speech_yes_zh, policy.speech_no_zh
-    return policy.speech_yes_en, policy.speech_no_en
-
-
 def spoken_answers(policy: DialerPolicy, language: Language) -> dict[str, str]:
     """The words a patient of ``language`` may say instead of a key: word → "1" or "2"
     (empty — keypad only — unless both yes and no words are configured)."""
-    yes, no = answer_words(policy, language)
+    if language is Language.MANDARIN:
+        yes, no = policy.speech_yes_zh, policy.speech_no_zh
+    else:
+        yes, no = policy.speech_yes_en, policy.speech_no_en
     if not yes or not no:
         return {}
-    return {**{" ".join(w.split()): "2" for w in no}, **{" ".join(w.split()): "1" for w in yes}}
+    return {**{" ".join(w.split()): "1" for w in yes}, **{" ".join(w.split()): "2" for w in no}}
+
+
+def first_words(answers: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first yes word and the first no word, for the question to name."""
+    yes = next((w for w, k in answers.items() if k == "1"), None)
+    no = next((w for w, k in answers.items() if k == "2"), None)
+    return (yes, no) if yes is not None and no is not None else None
 
 
 def spoken_choice(result: RecognitionResult, answers: Mapping[str, str], keys: str) -> str:
@@ -98,6 +101,19 @@ class CallVoice:
         self.layout = layout
         self.bus = bus
         self.hub = hub
+
+    def understood(self, answers: Mapping[str, str]) -> dict[str, str]:
+        """The spoken ``answers`` (word → key) the recogniser can hear: words its model
+        lacks are dropped (vosk could never return them), and unless every key keeps a
+        word the call is keys only ({}); {} too without a recogniser."""
+        if self.hub is None or not answers:
+            return {}
+        recognizer = self.hub.recognizer
+        known = {w: k for w, k in answers.items() if not recognizer.unknown_words(Grammar.of([w]))}
+        if set(known.values()) != set(answers.values()):
+            log.warning("spoken answers %s not in the speech model: keys only", sorted(answers))
+            return {}
+        return known
 
     async def say(
         self,

@@ -16,6 +16,7 @@ from crm_store.enums import DialerCallResult, RefillStatus
 from crm_store.models import utcnow
 from cti.asterisk import AsteriskRunner
 from cti.dialer import texts
+from cti.dialer.offer_call import OfferCallApp
 from cti.service import Hotline
 from cti.settings import Language
 from ivr.recognition import packaged_model_path
@@ -98,3 +99,14 @@ async def test_keys_still_work_when_speech_is_on(hotline: Hotline) -> None:
     assert [c.result for c in refill.calls] == [DialerCallResult.ACCEPTED]
     booked = await hotline.store.read(lambda s: _booked_patients(s, clinic.slot_id))
     assert booked == [clinic.waitlisted[presses_1]]
+
+
+async def test_words_the_model_lacks_are_dropped_and_keys_only_without_both(
+    hotline: Hotline,
+) -> None:
+    # The offer app's voice, over Hotline's real recogniser (the Korean model).
+    app = hotline.agi.routes["dialer-offer"]
+    assert isinstance(app, OfferCallApp)
+    voice = app.voice
+    assert voice.understood({"yes": "1", "네": "1", "아니요": "2"}) == {"네": "1", "아니요": "2"}
+    assert voice.understood({"yes": "1", "아니요": "2"}) == {}

@@ -8,7 +8,7 @@ import datetime as dt
 
 from cti.dialer import texts
 from cti.dialer.config import DialerPolicy
-from cti.dialer.voice import spoken_answers, spoken_choice
+from cti.dialer.voice import first_words, spoken_answers, spoken_choice
 from cti.settings import Language
 from ivr.recognition import Outcome, RecognitionResult
 
@@ -31,6 +31,8 @@ def test_words_per_language_map_to_keys() -> None:
         "不": "2",
         "不要": "2",
     }
+    assert first_words(ANSWERS) == ("yes", "no")
+    assert first_words({"yes": "1"}) is None
     # Without words for both answers a language is keypad only.
     assert spoken_answers(POLICY.model_copy(update={"speech_no_zh": ()}), Language.MANDARIN) == {}
 

@@ -78,7 +78,8 @@ async def test_supervisor_sees_a_refill_its_calls_and_the_figures(
         await expect(bar).to_have_attribute("data-freed", "2")
         await expect(bar).to_have_attribute("data-filled", "1")
         await expect(bar.locator("rect.filled")).to_have_count(1)
-        assert (await bar.locator("rect.filled").bounding_box() or {}).get("height", 0) > 0
+        box = await bar.locator("rect.filled").bounding_box()
+        assert box is not None and box["height"] > 0
         await expect(page.locator("#chart-caption")).to_contain_text(
             "Places freed per day (2) and refilled by the dialer (1)."
         )
