@@ -42,6 +42,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "prompts_render": [],
     "asterisk_provision": [],
     "ivr_speech": [],
+    "ivr_concurrency": ["--levels", "10,20,50,100"],
     "dialer_refill": [],
 }
 

@@ -83,6 +83,8 @@ AFTER_GOODBYE = "hotline-hangup,s,1"
 ESCAPE_DIGITS = "0123456789*#"
 #: Longest wait between two keys of a multi-digit answer.
 INTER_DIGIT_MS = 3000
+#: How long a full multi-digit answer waits for its terminator key.
+TERMINATOR_GRACE_MS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class KeypadMedia:
         self.session = session
         self.layout = layout
         self.report = report
+        self.ahead = ""  # a key pressed after a full answer: the next answer's first
 
     def _asterisk_name(self, file: Path) -> str:
         return str(self.layout.to_asterisk(file).with_suffix(""))
@@ -178,7 +181,7 @@ class KeypadMedia:
         return chr(code) if code > 0 else ""
 
     async def listen(self, listen: Listen, prompt: tuple[Play, Path] | None, typed: str) -> Event:
-        digits = typed
+        digits, self.ahead = typed + self.ahead, ""
         uniqueid = self.session.env.uniqueid
         answerable = prompt is None or prompt[0].barge_in
         if answerable:
@@ -199,6 +202,14 @@ class KeypadMedia:
             if not more:
                 break
             digits += more
+        if spec.terminator and len(digits) == spec.max_digits:
+            # A caller who keys all the digits and then the terminator ("#") means one
+            # answer: take the terminator with it rather than as the next step's answer.
+            more = await self._digit(TERMINATOR_GRACE_MS)
+            if more == spec.terminator:
+                digits += more
+            else:
+                self.ahead = more
         return DtmfInput(digits, at=time.monotonic())
 
 

@@ -279,6 +279,8 @@ async def test_caller_hears_a_complaint_status_by_ticket_number(hotline, clinic,
     ivr, turns = await call.ivr_session()
     assert ivr.outcome == "completed"
     assert any(t.step == "complaints.status" and ticket in (t.dtmf or "") for t in turns)
+    # The "#" after the nine digits belongs to the ticket number, not to the next question.
+    assert not any(t.step == "main.anything_else" and t.dtmf == "#" for t in turns)
     assert any((t.chosen_action or "").startswith("complaint_status") for t in turns)
 
 
