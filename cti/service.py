@@ -132,6 +132,7 @@ class Hotline:
                 bus=bus,
                 policy=settings.dialer,
                 hospital_names=hospital_names(settings),
+                hub=audio,  # offer calls take a spoken yes/no when a recogniser is set
             )
             for route, app in (
                 ("dialer-offer", OfferCallApp),

@@ -134,6 +134,7 @@ def create_app(
     app.include_router(pops_routes.router)
     app.include_router(console_routes.router)
     app.include_router(dialer_routes.router)
+    app.include_router(dialer_routes.page_router)
     app.include_router(supervisor_recordings.router)
     app.include_router(supervisor_monitoring.router)
     app.add_exception_handler(WebError, _domain_error)

@@ -64,6 +64,14 @@ class DialerPolicy(BaseModel):
     # Post-visit follow-up survey the day after an attended visit, for these departments
     # (their codes); none: no follow-ups.
     follow_up_departments: frozenset[str] = frozenset()
+    # Spoken answers on offer calls ("say yes or press 1"), used only when Hotline has a
+    # recogniser (Settings.vosk_model_path): the words for yes and for no in each patient
+    # language, which must be in the model's vocabulary. No words for a language: that
+    # language's offers are keypad only. Keys 1 and 2 always work.
+    speech_yes_zh: tuple[str, ...] = ("是", "好", "要")
+    speech_no_zh: tuple[str, ...] = ("不", "不要")
+    speech_yes_en: tuple[str, ...] = ("yes",)
+    speech_no_en: tuple[str, ...] = ("no",)
     # For the operators' figures: revenue recovered per refilled slot.
     average_fee: float = Field(default=50.0, ge=0)
     fee_currency: str = Field(default="CNY", min_length=3, max_length=3)

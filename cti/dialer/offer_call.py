@@ -16,7 +16,7 @@ from crm_store.enums import DialerCallResult
 from crm_store.errors import InvalidTransition
 from crm_store.repositories.dialer import AcceptOutcome, DialerRepository, OfferDetails
 from cti.dialer import texts
-from cti.dialer.voice import DialerCallApp, parse_call_args
+from cti.dialer.voice import DialerCallApp, first_words, parse_call_args, spoken_answers
 from cti.errors import AgiHangup
 from cti.fastagi import AgiSession
 from cti.settings import Language
@@ -60,8 +60,13 @@ class OfferCallApp(DialerCallApp):
     async def _converse(self, session: AgiSession, details: OfferDetails) -> None:
         language = Language(details.language.value)
         offer = self.slot_words(language, details)
-        text = texts.offer_text(language, offer, self.hospital_names[language])
-        choice = await self.voice.ask(session, "offer", details.offer_id, text, language)
+        # Spoken yes/no only where a recogniser can hear them; the question names them.
+        answers = self.voice.understood(spoken_answers(self.policy, language))
+        words = first_words(answers)
+        text = texts.offer_text(language, offer, self.hospital_names[language], spoken=words)
+        choice = await self.voice.ask(
+            session, "offer", details.offer_id, text, language, spoken=answers
+        )
         if choice == "1":
             now = self.clock()
             outcome: AcceptOutcome = await self.store.write(

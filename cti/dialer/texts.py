@@ -45,19 +45,34 @@ def _spoken(language: Language, offer: SlotOffer, hospital: str) -> tuple[str, .
     )
 
 
-def offer_text(language: Language, offer: SlotOffer, hospital: str) -> str:
+def offer_text(
+    language: Language,
+    offer: SlotOffer,
+    hospital: str,
+    *,
+    spoken: tuple[str, str] | None = None,
+) -> str:
     """ "Hello, this is <hospital>. An appointment has come free: Dr. Li, cardiology,
-    Thursday, 4th March, 10:30 AM. To take it, press 1. To decline, press 2." """
+    Thursday, 4th March, 10:30 AM. To take it, press 1. To decline, press 2." With
+    ``spoken`` (the yes and no words, when the call listens for speech): "say yes or
+    press 1", "say no or press 2"."""
     day, time, doctor, department, hospital = _spoken(language, offer, hospital)
     if language is Language.MANDARIN:
+        if spoken:
+            choose = f"接受请说“{spoken[0]}”或按1，不需要请说“{spoken[1]}”或按2。"
+        else:
+            choose = "接受请按1，不需要请按2。"
         return (
             f"您好，这里是{hospital}。您在候补名单上的预约有空位了：{department}，{doctor}，"
-            f"{day}，{time}。接受请按1，不需要请按2。"
+            f"{day}，{time}。{choose}"
         )
+    if spoken:
+        choose = f"To take it, say {spoken[0]} or press 1. To decline, say {spoken[1]} or press 2."
+    else:
+        choose = "To take it, press 1. To decline, press 2."
     return (
         f"Hello, this is {hospital}. An appointment you are waiting for has come free: "
-        f"Dr. {doctor}, {department}, {day}, at {time}. To take it, press 1. "
-        "To decline, press 2."
+        f"Dr. {doctor}, {department}, {day}, at {time}. {choose}"
     )
 
 

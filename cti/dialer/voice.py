@@ -4,6 +4,7 @@ read the key they press (shared by offer and reminder calls)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,9 +16,14 @@ from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.dialer import texts
 from cti.dialer.config import DialerPolicy
+from cti.errors import AgiHangup
 from cti.fastagi import AgiSession
 from cti.settings import Language
+from ivr.audiosocket import AudioHub, AudioNotConnected, CallerHungUp, audio_session
 from ivr.prompts import PromptCache
+from ivr.recognition import Grammar, Outcome, RecognitionResult
+
+log = logging.getLogger(__name__)
 
 #: How long the patient has to press a key after the question, and how often it is asked.
 CHOICE_WAIT_MS = 5000
@@ -43,6 +49,35 @@ class CallArgs:
     amd_cause: str
 
 
+def spoken_answers(policy: DialerPolicy, language: Language) -> dict[str, str]:
+    """The words a patient of ``language`` may say instead of a key: word → "1" or "2"
+    (empty — keypad only — unless both yes and no words are configured)."""
+    if language is Language.MANDARIN:
+        yes, no = policy.speech_yes_zh, policy.speech_no_zh
+    else:
+        yes, no = policy.speech_yes_en, policy.speech_no_en
+    if not yes or not no:
+        return {}
+    return {**{" ".join(w.split()): "1" for w in yes}, **{" ".join(w.split()): "2" for w in no}}
+
+
+def first_words(answers: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first yes word and the first no word, for the question to name."""
+    yes = next((w for w, k in answers.items() if k == "1"), None)
+    no = next((w for w, k in answers.items() if k == "2"), None)
+    return (yes, no) if yes is not None and no is not None else None
+
+
+def spoken_choice(result: RecognitionResult, answers: Mapping[str, str], keys: str) -> str:
+    """The key a turn amounts to: the key pressed, the key of the word said, or ""."""
+    if result.outcome is Outcome.KEYS:
+        return result.digits[:1] if result.digits[:1] in keys else ""
+    if result.matched:
+        choice = answers.get(" ".join(result.text.split()), "")
+        return choice if choice in keys else ""
+    return ""
+
+
 def parse_call_args(args: Sequence[str]) -> CallArgs | None:
     """The call id came from our own Originate but travels through the dialplan: digits
     only, else None."""
@@ -54,10 +89,31 @@ def parse_call_args(args: Sequence[str]) -> CallArgs | None:
 
 
 class CallVoice:
-    def __init__(self, *, prompts: PromptCache, layout: InstanceLayout, bus: EventBus) -> None:
+    def __init__(
+        self,
+        *,
+        prompts: PromptCache,
+        layout: InstanceLayout,
+        bus: EventBus,
+        hub: AudioHub | None = None,
+    ) -> None:
         self.prompts = prompts
         self.layout = layout
         self.bus = bus
+        self.hub = hub
+
+    def understood(self, answers: Mapping[str, str]) -> dict[str, str]:
+        """The spoken ``answers`` (word → key) the recogniser can hear: words its model
+        lacks are dropped (vosk could never return them), and unless every key keeps a
+        word the call is keys only ({}); {} too without a recogniser."""
+        if self.hub is None or not answers:
+            return {}
+        recognizer = self.hub.recognizer
+        known = {w: k for w, k in answers.items() if not recognizer.unknown_words(Grammar.of([w]))}
+        if set(known.values()) != set(answers.values()):
+            log.warning("spoken answers %s not in the speech model: keys only", sorted(answers))
+            return {}
+        return known
 
     async def say(
         self,
@@ -83,9 +139,23 @@ class CallVoice:
         text: str,
         language: Language,
         keys: str = "12",
+        *,
+        spoken: Mapping[str, str] | None = None,
     ) -> str:
         """Say the question (up to :data:`ASK_TIMES` times) until the patient presses one
-        of ``keys``; returns that key, or "" (no choice)."""
+        of ``keys``; returns that key, or "" (no choice). With ``spoken`` (word → key)
+        and a recogniser, saying a word counts as its key: the question is then played
+        over the call's AudioSocket, interruptible by voice or key; if the audio does
+        not connect, keys over AGI as without."""
+        if spoken and self.hub is not None:
+            try:
+                return await self._ask_spoken(
+                    session, kind, call_id, text, language, keys, spoken, self.hub
+                )
+            except AudioNotConnected as exc:
+                if session.hung_up:
+                    raise AgiHangup("hung up before the audio connected") from exc
+                log.warning("dialer %s %s: no speech audio (%s); keys only", kind, call_id, exc)
         for _ in range(ASK_TIMES):
             choice = await self.say(session, kind, call_id, text, language, keys)
             if not choice:
@@ -93,6 +163,38 @@ class CallVoice:
                 choice = chr(response.result_int) if response.result_int > 0 else ""
             if choice and choice in keys:
                 return choice
+        return ""
+
+    async def _ask_spoken(
+        self,
+        session: AgiSession,
+        kind: str,
+        call_id: int,
+        text: str,
+        language: Language,
+        keys: str,
+        spoken: Mapping[str, str],
+        hub: AudioHub,
+    ) -> str:
+        prompt = await self.prompts.get(text, language)
+        grammar = Grammar.of(spoken)
+        async with audio_session(session, hub) as audio:
+            for _ in range(ASK_TIMES):
+                try:
+                    result = await hub.listen(
+                        audio.call_id,
+                        grammar,
+                        CHOICE_WAIT_MS / 1000,
+                        prompt=prompt.path,
+                        barge_in=True,
+                    )
+                except CallerHungUp as exc:
+                    raise AgiHangup(str(exc)) from exc
+                cut_by = result.digits or (result.text if result.barged_in else "")
+                self.bus.publish("dialer.prompt", DialerPrompt(kind, call_id, text, cut_by))
+                choice = spoken_choice(result, spoken, keys)
+                if choice:
+                    return choice
         return ""
 
 
@@ -123,9 +225,10 @@ class DialerCallApp:
         policy: DialerPolicy,
         hospital_names: Mapping[Language, str],
         clock: Callable[[], dt.datetime] = utcnow,
+        hub: AudioHub | None = None,
     ) -> None:
         self.store = store
-        self.voice = CallVoice(prompts=prompts, layout=layout, bus=bus)
+        self.voice = CallVoice(prompts=prompts, layout=layout, bus=bus, hub=hub)
         self.bus = bus
         self.policy = policy
         self.hospital_names = hospital_names

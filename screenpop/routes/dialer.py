@@ -1,4 +1,5 @@
-"""The outbound dialer for supervisors and administrators (JSON API):
+"""The outbound dialer for supervisors and administrators: the page ``GET /dialer``
+(``?days=`` for the figures' period, ``?slot_id=`` for one slot's history) and the JSON API:
 
 * ``GET /api/dialer/offers`` — offer calls in flight now;
 * ``GET /api/dialer/refills?slot_id=&status=&limit=`` — freed places and every call made
@@ -18,19 +19,26 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from crm_store.enums import RefillStatus, ReminderKind
 from crm_store.repositories.dialer import DialerRepository, RefillCall, RefillView
-from crm_store.repositories.reminders import ReminderRepository
+from crm_store.repositories.reminders import ReminderCallView, ReminderRepository
 from cti.dialer.figures import refill_figures
-from screenpop.dependencies import ServicesDep, SupervisorUser
+from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.dialer_view import daily_chart, minutes_text
+from screenpop.pages import render
 
 router = APIRouter(prefix="/api/dialer")
+page_router = APIRouter()
 
 VIEW = "dialer"
 #: Refills read for the figures at most (a month of a large hospital's cancellations).
 FIGURES_MAX_REFILLS = 50_000
+#: Rows the page lists in its history and reminder tables.
+PAGE_ROWS = 50
 
 
 def _call_json(call: RefillCall) -> dict[str, Any]:
@@ -132,3 +140,54 @@ async def reminder_calls(
             for c in calls
         ]
     }
+
+
+@page_router.get("/dialer", include_in_schema=False)
+async def dialer_page(
+    request: Request,
+    services: ServicesDep,
+    t: TranslatorDep,
+    user: SupervisorUser,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    slot_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    now = dt.datetime.now(dt.UTC)
+    since = now - dt.timedelta(days=days)
+
+    def work(
+        session: Session,
+    ) -> tuple[list[RefillCall], list[RefillView], list[RefillView], list[ReminderCallView]]:
+        dialer = DialerRepository(session)
+        return (
+            dialer.running_calls(),
+            dialer.refills(freed_since=since, limit=FIGURES_MAX_REFILLS),
+            dialer.refills(slot_id=slot_id, limit=PAGE_ROWS),
+            ReminderRepository(session).recent(limit=PAGE_ROWS),
+        )
+
+    running, period, history, reminders = await services.store.read(work)
+    shown = [c.patient_id for c in running]
+    shown += [c.patient_id for r in history for c in r.calls]
+    shown += [c.patient_id for c in reminders]
+    await services.audit.patients_viewed(
+        user_id=user.user_id, patient_ids=shown, view=VIEW, via="page"
+    )
+    policy = services.settings.dialer
+    result = refill_figures(period, average_fee=policy.average_fee, currency=policy.fee_currency)
+    zone = services.zone
+    return render(
+        request,
+        "dialer.html",
+        t=t,
+        user=user,
+        days=days,
+        slot_id=slot_id,
+        figures=result,
+        median_text=minutes_text(result.median_minutes_to_fill),
+        p90_text=minutes_text(result.p90_minutes_to_fill),
+        chart=daily_chart(period, today=now.astimezone(zone).date(), days=days, zone=zone),
+        running=running,
+        history=history,
+        reminders=reminders,
+        local=lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "",
+    )
