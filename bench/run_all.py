@@ -103,7 +103,9 @@ def chart(figures: list[dict[str, object]], path: Path) -> bool:
     return True
 
 
-def summarise(figures: list[dict[str, object]], when: str, chart_path: Path | None) -> str:
+def summarise(
+    figures: list[dict[str, object]], when: str, chart_path: Path | None, note: str = ""
+) -> str:
     """The Markdown summary; with ``chart_path``, also draws the chart there."""
     machines = sorted({str(f["machine"]) for f in figures})
     lines = [
@@ -115,6 +117,8 @@ def summarise(figures: list[dict[str, object]], when: str, chart_path: Path | No
         "--only <benchmark>`.",
         "",
     ]
+    if note:
+        lines += [f"**Conditions of this run:** {note}", ""]
     if chart_path is not None and chart(figures, chart_path):
         lines += [f"![figures against their targets]({chart_path.name})", ""]
     lines += [
@@ -138,11 +142,12 @@ def main() -> None:
     )
     parser.add_argument("--only", help="comma-separated benchmark names (default: all)")
     parser.add_argument("--summarise", action="store_true", help="only rewrite results.md")
+    parser.add_argument("--note", default="", help="conditions of the run, for results.md")
     args = parser.parse_args()
     previous = load(RESULTS)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if args.summarise:
-        SUMMARY.write_text(summarise(previous, when, CHART), encoding="utf-8")
+        SUMMARY.write_text(summarise(previous, when, CHART, args.note), encoding="utf-8")
         return
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -168,7 +173,7 @@ def main() -> None:
         json.dumps(figures, ensure_ascii=False, indent=1) + "\n",
         encoding="utf-8",
     )
-    SUMMARY.write_text(summarise(figures, when, CHART), encoding="utf-8")
+    SUMMARY.write_text(summarise(figures, when, CHART, args.note), encoding="utf-8")
     print(f"\n{len(fresh)} figures from this run; {RESULTS} and {SUMMARY} written")
     if failed:
         sys.exit(f"benchmarks that failed: {', '.join(failed)}")
