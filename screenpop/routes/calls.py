@@ -17,13 +17,11 @@ anything it sends; the server never acts on it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from crm_store.enums import Role
 from screenpop.dependencies import (
@@ -33,20 +31,21 @@ from screenpop.dependencies import (
     language_of,
     origin_allowed,
 )
-from screenpop.errors import AuditUnavailable
 from screenpop.i18n import Translator
 from screenpop.live_calls import BoardState, BoardUpdate, Resync
 from screenpop.pages import render
+from screenpop.sockets import (
+    CLOSE_FORBIDDEN,
+    CLOSE_GOING_AWAY,
+    CLOSE_NOT_SIGNED_IN,
+    serve_socket,
+)
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 VIEW = "live_calls"
-CLOSE_NOT_SIGNED_IN = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_AUDIT_UNAVAILABLE = 1011
-CLOSE_GOING_AWAY = 1001
 
 
 def state_json(state: BoardState, t: Translator, services: Any) -> dict[str, Any]:
@@ -150,31 +149,10 @@ async def calls_socket(websocket: WebSocket, services: ServicesDep) -> None:
             elif isinstance(item, BoardUpdate):
                 await send_update(item)
 
-    async def drain_incoming() -> None:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-
-    sender = asyncio.create_task(pump(), name="ws-calls-send")
-    reader = asyncio.create_task(drain_incoming(), name="ws-calls-read")
     try:
-        done, _pending = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            exc = task.exception()
-            if isinstance(exc, AuditUnavailable):
-                with contextlib.suppress(Exception):
-                    await websocket.close(CLOSE_AUDIT_UNAVAILABLE, "audit unavailable")
-            elif exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
-                log.error("live calls socket failed: %r", exc)
+        await serve_socket(websocket, pump, "calls")
     finally:
         board.unwatch(watcher)
-        for task in (sender, reader):
-            task.cancel()
-        await asyncio.gather(sender, reader, return_exceptions=True)
-        if websocket.application_state is not WebSocketState.DISCONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close(CLOSE_GOING_AWAY)
 
 
 class _Recheck:

@@ -13,21 +13,18 @@ site, 1011 audit unavailable, 1001 server stopping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from crm_store.enums import Role
 from screenpop.dependencies import ServicesDep, origin_allowed
-from screenpop.errors import AuditUnavailable
 from screenpop.pops import Pop
-from screenpop.routes.calls import (
-    CLOSE_AUDIT_UNAVAILABLE,
+from screenpop.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_GOING_AWAY,
     CLOSE_NOT_SIGNED_IN,
+    serve_socket,
 )
 
 log = logging.getLogger(__name__)
@@ -79,28 +76,7 @@ async def pops_socket(websocket: WebSocket, services: ServicesDep) -> None:
             else:
                 await websocket.send_json(item)
 
-    async def drain_incoming() -> None:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-
-    sender = asyncio.create_task(pump(), name="ws-pops-send")
-    reader = asyncio.create_task(drain_incoming(), name="ws-pops-read")
     try:
-        done, _pending = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            exc = task.exception()
-            if isinstance(exc, AuditUnavailable):
-                with contextlib.suppress(Exception):
-                    await websocket.close(CLOSE_AUDIT_UNAVAILABLE, "audit unavailable")
-            elif exc is not None and not isinstance(exc, WebSocketDisconnect | RuntimeError):
-                log.error("screen-pop socket failed: %r", exc)
+        await serve_socket(websocket, pump, "pops")
     finally:
         desk.unwatch(watcher)
-        for task in (sender, reader):
-            task.cancel()
-        await asyncio.gather(sender, reader, return_exceptions=True)
-        if websocket.application_state is not WebSocketState.DISCONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close(CLOSE_GOING_AWAY)
