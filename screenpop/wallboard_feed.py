@@ -89,7 +89,8 @@ class WallboardFeed:
         self._watchers: set[WallboardWatcher] = set()
         self._subscription: Subscription | None = None
         self._task: asyncio.Task[None] | None = None
-        #: Views pushed to watchers since start (a bench and tests read it).
+        #: Refreshes done, and views pushed to watchers, since start (for tests and benches).
+        self.refreshes = 0
         self.pushes = 0
 
     async def start(self) -> None:
@@ -138,6 +139,7 @@ class WallboardFeed:
         service = self.acd()
         snapshot = None if service is None else service.snapshot()
         view = build_view(snapshot, self._records, zone=self.zone, now=now, goal=self.goal)
+        self.refreshes += 1
         if view == self._view:
             return False
         self._view = view
