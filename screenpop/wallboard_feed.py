@@ -2,9 +2,10 @@
 
 Wakes on the bus: ``acd.*`` (a caller queued, offered, answered, gone; an agent's state)
 re-takes the ACD's snapshot; ``acd_journal.written`` (a call row was written) re-reads
-today's rows. Bursts are coalesced (one refresh handles every event that came before it),
-and watchers are told only when the view changed. At midnight the day's figures start
-again. Nothing here knows HTTP: the socket route sends what a watcher receives.
+that call's row. Today's rows are read in full at start and at midnight only. Bursts are
+coalesced (one refresh handles every event that came before it), and watchers are told
+only when the view changed. Nothing here knows HTTP: the socket route sends what a
+watcher receives.
 """
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ class WallboardFeed:
         self.goal = goal
         self.clock = clock
         self._view: WallboardView | None = None
-        self._records: list[AcdCallRecord] = []
-        self._records_since: dt.datetime | None = None
-        self._records_stale = True
+        self._records: dict[str, AcdCallRecord] = {}
+        self._records_since: dt.datetime | None = None  # None: read them all again
+        self._changed_calls: set[str] = set()
+        self._refreshing = asyncio.Lock()  # the page's refresh and the feed's, one at a time
         self._wake = asyncio.Event()
         self._watchers: set[WallboardWatcher] = set()
         self._subscription: Subscription | None = None
@@ -130,15 +132,30 @@ class WallboardFeed:
 
     async def refresh(self) -> bool:
         """Recompute the view; tell the watchers if it changed (returned)."""
+        async with self._refreshing:
+            return await self._refresh()
+
+    async def _refresh(self) -> bool:
         now = self.clock()
         since = day_start(now, self.zone)
-        if self._records_stale or self._records_since != since:
-            self._records_stale = False  # an event during the read sets it again
-            self._records = await self.store.read(lambda s: AcdRepository(s).calls_touching(since))
+        if self._records_since != since:
+            self._records_since = None
+            self._changed_calls.clear()
+            rows = await self.store.read(lambda s: AcdRepository(s).calls_touching(since))
+            self._records = {r.call_key: r for r in rows}
             self._records_since = since
+        elif self._changed_calls:
+            keys, self._changed_calls = self._changed_calls, set()
+            try:
+                rows = await self.store.read(lambda s: AcdRepository(s).calls(keys))
+            except BaseException:
+                self._changed_calls |= keys
+                raise
+            self._records.update((r.call_key, r) for r in rows)
         service = self.acd()
         snapshot = None if service is None else service.snapshot()
-        view = build_view(snapshot, self._records, zone=self.zone, now=now, goal=self.goal)
+        records = self._records.values()
+        view = build_view(snapshot, records, zone=self.zone, now=now, goal=self.goal)
         self.refreshes += 1
         if view == self._view:
             return False
@@ -148,9 +165,10 @@ class WallboardFeed:
             watcher.push(view)
         return True
 
-    def _on_event(self, topic: str, _payload: Any) -> None:
-        if topic == WRITTEN_TOPIC:
-            self._records_stale = True
+    def _on_event(self, topic: str, payload: Any) -> None:
+        call_id = getattr(payload, "call_id", None)
+        if topic == WRITTEN_TOPIC and isinstance(call_id, str):
+            self._changed_calls.add(call_id)  # re-read that row only
         self._wake.set()
 
     async def _run(self) -> None:
@@ -166,5 +184,4 @@ class WallboardFeed:
                 await self.refresh()
             except Exception:
                 # The board keeps its last view; the next event tries again.
-                self._records_stale = True
                 log.exception("the wallboard could not be refreshed")

@@ -4,6 +4,7 @@ path through the queue (queued, offered, answered, wait, abandoned)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -129,6 +130,14 @@ class AcdRepository:
             )
             .order_by(AcdCall.queued_at, AcdCall.call_key)
         )
+        return [_record(r) for r in rows]
+
+    def calls(self, call_keys: Iterable[str]) -> list[AcdCallRecord]:
+        """These calls' rows (those that exist)."""
+        keys = list(call_keys)
+        if not keys:
+            return []
+        rows = self.session.scalars(select(AcdCall).where(AcdCall.call_key.in_(keys)))
         return [_record(r) for r in rows]
 
     def wrap_up(
