@@ -74,6 +74,17 @@ def figures_from_rows(console: Console, queue: Queue) -> dict[str, str]:
     }
 
 
+async def waiting_in_asterisk(caller: CallerSide, uniqueid: str) -> bool:
+    """Whether Asterisk has this caller's channel in [hotline-wait] (CoreShowChannels)."""
+    events = await caller.ami.send_list({"Action": "CoreShowChannels"})
+    return any(
+        e.get("Event") == "CoreShowChannel"
+        and e.get("Uniqueid") == uniqueid
+        and e.get("Context") == "hotline-wait"
+        for e in events
+    )
+
+
 @pytest.mark.asterisk
 async def test_wallboard_shows_a_waiting_call_appear_and_leave(
     browser: Browser,
@@ -111,6 +122,7 @@ async def test_wallboard_shows_a_waiting_call_appear_and_leave(
         first = await park_caller(caller_ami)
         console.bus.publish(HANDOVER_TOPIC, handover_of(first, "general"))
         await expect(tile.locator(".waiting .value")).to_have_text("1")
+        assert await waiting_in_asterisk(caller_ami, first.uniqueid)  # Asterisk agrees
         await expect(tile.locator(".longest .value")).to_have_text(re.compile(r"^0:0\d$"))
         await expect(tile.locator(".available .value")).to_have_text("0")
         # Past the 2 s target the browser's clock raises the alarm, in words too.
@@ -186,6 +198,9 @@ async def test_an_agent_is_refused_the_wallboard_page_api_and_socket(
     token = await signed_in_token(console, "agent")
     async with console.client(cookies={"hotline_session": token}) as client:
         assert (await client.get("/api/supervisor/wallboard")).status_code == 403
+    async with console.client() as client:
+        await console.login(client, "admin")  # administrators may watch it
+        assert (await client.get("/api/supervisor/wallboard")).status_code == 200
     ws_url = console.url.replace("http://", "ws://") + "/ws/wallboard"
     headers = {"Origin": console.url, "Cookie": f"hotline_session={token}"}
     async with connect(ws_url, additional_headers=headers, open_timeout=5) as ws:
