@@ -244,3 +244,18 @@ async def test_supervisor_socket_sends_the_board_then_only_changes(console: Cons
             "training",
         )
         assert board["queues"][0]["available"] == 0
+
+
+async def test_wallboard_socket_closes_when_the_supervisor_signs_out(console: Console) -> None:
+    ws_url = console.url.replace("http://", "ws://") + "/ws/wallboard"
+    async with console.client() as client:
+        await console.login(client, "supervisor")
+        token = client.cookies["hotline_session"]
+        headers = {"Origin": console.url, "Cookie": f"hotline_session={token}"}
+        async with connect(ws_url, additional_headers=headers, open_timeout=5) as ws:
+            board = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            assert board["type"] == "wallboard" and board["acd_running"] is False
+            await client.post("/logout")
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), timeout=5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
