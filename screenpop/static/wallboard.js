@@ -11,9 +11,6 @@
   var queuesBox = document.getElementById("wb-queues");
   var agentsBody = document.querySelector("#wb-agents tbody");
   var callsBody = document.querySelector("#wb-calls tbody");
-  var retryDelay = 1000;
-  var socket = null;
-  var stopped = false;
 
   function t(key, values) {
     var s = text[key] || key;
@@ -21,11 +18,6 @@
       s = s.split("{" + name + "}").join(String(values[name]));
     });
     return s;
-  }
-
-  function setStatus(state, key) {
-    status.setAttribute("data-state", state);
-    status.textContent = t(key);
   }
 
   function el(tag, className, value) {
@@ -157,42 +149,18 @@
     root.setAttribute("data-updated", String(Date.now()));
   }
 
-  function onMessage(event) {
-    var message;
-    try { message = JSON.parse(event.data); } catch (e) { return; }
-    if (message.type === "wallboard") { render(message); }
-  }
-
-  function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    setStatus(socket ? "disconnected" : "connecting", socket ? "wb_live_disconnected" : "wb_live_connecting");
-    socket = new WebSocket(scheme + location.host + root.getAttribute("data-ws-path"));
-    socket.addEventListener("open", function () {
-      retryDelay = 1000;
-      setStatus("connected", "wb_live_connected");
-    });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", function (event) {
-      if (event.code === 4401 || event.code === 4403) {
-        stopped = true;
-        setStatus("signed-out", "wb_live_signed_out");
-        return;
-      }
-      if (stopped) { return; }
-      setStatus("disconnected", "wb_live_disconnected");
-      // Back off with jitter; every connection starts with the whole board.
-      var delay = retryDelay * (0.75 + Math.random() / 2);
-      retryDelay = Math.min(retryDelay * 2, 15000);
-      window.setTimeout(connect, delay);
-    });
-  }
-
   window.setInterval(function () {
     var clocks = root.querySelectorAll("[data-since], [data-limit]");
     for (var i = 0; i < clocks.length; i++) { tickOne(clocks[i]); }
   }, 1000);
 
-  window.addEventListener("pagehide", function () { stopped = true; if (socket) { socket.close(); } });
   render(JSON.parse(document.getElementById("wb-initial").textContent));
-  connect();
+  window.HotlineLive.connect({
+    path: root.getAttribute("data-ws-path"),
+    status: status,
+    text: text,
+    keys: { connecting: "wb_live_connecting", connected: "wb_live_connected",
+            disconnected: "wb_live_disconnected", signedOut: "wb_live_signed_out" },
+    onMessage: function (message) { if (message.type === "wallboard") { render(message); } }
+  });
 }());
