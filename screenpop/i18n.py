@@ -563,6 +563,108 @@ for _language, _messages in CONSOLE_MESSAGES.items():
     MESSAGES[_language].update(_messages)
 
 
+#: The supervisor reports page's text.
+REPORT_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "nav_reports": "Reports",
+        "rep_title": "Reports",
+        "rep_period": "Period",
+        "rep_show": "Show",
+        "rep_show_dates": "Show these dates",
+        "rep_preset_today": "Today",
+        "rep_preset_yesterday": "Yesterday",
+        "rep_preset_this_week": "This week",
+        "rep_preset_last_7_days": "Last 7 days",
+        "rep_preset_this_month": "This month",
+        "rep_period_text": "{first} to {last} (whole days, {zone} time)",
+        "rep_csv": "Download CSV",
+        "rep_overall": "All queues",
+        "rep_offered": "Offered",
+        "rep_answered": "Answered",
+        "rep_abandoned": "Abandoned",
+        "rep_service_level": "Service level",
+        "rep_asa": "Average speed of answer",
+        "rep_abandonment": "Abandonment rate",
+        "rep_aht": "Average handle time",
+        "rep_sl_detail": "{within} of {offered} calls answered within {target} s",
+        "rep_answered_detail": "{answered} calls answered",
+        "rep_abandoned_detail": "{abandoned} calls not answered",
+        "rep_received_detail": "{received} inbound calls received",
+        "rep_chart_bar_title": "{offered} offered, {answered} answered",
+        "rep_chart_caption_hour": "Calls offered ({offered}) and answered ({answered}) per hour, "
+        "with the service level.",
+        "rep_chart_caption_day": "Calls offered ({offered}) and answered ({answered}) per day, "
+        "with the service level.",
+        "rep_by_queue": "By queue",
+        "rep_by_agent": "By agent",
+        "rep_agent": "Agent",
+        "rep_no_calls": "No queued calls in this period.",
+        "rep_ivr": "Self-service (IVR)",
+        "rep_containment": "IVR containment",
+        "rep_containment_detail": "{contained} of {calls} calls finished in the IVR; "
+        "{to_agent} passed to a person",
+        "rep_left_at": "Where callers hung up in the IVR",
+        "rep_step": "IVR step",
+        "rep_callers": "Callers",
+        "rep_nobody_left": "Nobody hung up in the IVR in this period.",
+        "rep_complaints": "Complaints",
+        "rep_complaints_opened": "Opened",
+        "rep_complaints_closed": "Closed",
+        "rep_dialer": "Dialer: places freed in this period",
+        "error_invalid_period": "This period cannot be reported: give dates as YYYY-MM-DD, "
+        "a start no later than the end, and at most a year.",
+    },
+    "zh": {
+        "nav_reports": "报表",
+        "rep_title": "报表",
+        "rep_period": "统计范围",
+        "rep_show": "显示",
+        "rep_show_dates": "按日期显示",
+        "rep_preset_today": "今天",
+        "rep_preset_yesterday": "昨天",
+        "rep_preset_this_week": "本周",
+        "rep_preset_last_7_days": "最近 7 天",
+        "rep_preset_this_month": "本月",
+        "rep_period_text": "{first} 至 {last}（整日，{zone} 时间）",
+        "rep_csv": "下载 CSV",
+        "rep_overall": "全部队列",
+        "rep_offered": "进线",
+        "rep_answered": "接通",
+        "rep_abandoned": "放弃",
+        "rep_service_level": "服务水平",
+        "rep_asa": "平均应答速度",
+        "rep_abandonment": "放弃率",
+        "rep_aht": "平均处理时长",
+        "rep_sl_detail": "{offered} 通中 {within} 通在 {target} 秒内接通",
+        "rep_answered_detail": "接通 {answered} 通",
+        "rep_abandoned_detail": "未接通 {abandoned} 通",
+        "rep_received_detail": "呼入 {received} 通",
+        "rep_chart_bar_title": "进线 {offered}，接通 {answered}",
+        "rep_chart_caption_hour": "每小时进线（{offered}）与接通（{answered}）及服务水平。",
+        "rep_chart_caption_day": "每日进线（{offered}）与接通（{answered}）及服务水平。",
+        "rep_by_queue": "按队列",
+        "rep_by_agent": "按坐席",
+        "rep_agent": "坐席",
+        "rep_no_calls": "此期间没有排队的来电。",
+        "rep_ivr": "自助语音（IVR）",
+        "rep_containment": "IVR 自助完成率",
+        "rep_containment_detail": "{calls} 通中 {contained} 通在 IVR 内完成；{to_agent} 通转人工",
+        "rep_left_at": "来电者在 IVR 中挂机的位置",
+        "rep_step": "IVR 步骤",
+        "rep_callers": "来电数",
+        "rep_nobody_left": "此期间没有来电者在 IVR 中挂机。",
+        "rep_complaints": "投诉",
+        "rep_complaints_opened": "新建",
+        "rep_complaints_closed": "已关闭",
+        "rep_dialer": "自动外呼：此期间释放的号源",
+        "error_invalid_period": "无法生成此期间的报表：日期格式为 YYYY-MM-DD，"
+        "开始日期不得晚于结束日期，且不超过一年。",
+    },
+}
+for _language, _messages in REPORT_MESSAGES.items():
+    MESSAGES[_language].update(_messages)
+
+
 class Translator:
     """``t("key", name=...)`` in one language, falling back to English for a missing key."""
 
