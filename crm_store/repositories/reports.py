@@ -123,19 +123,26 @@ class ReportRepository:
         dialect = self.session.get_bind().dialect.name
         targets = dict(queue_targets or {})
         target: Any = case(targets, value=AcdCall.queue, else_=target_s) if targets else target_s
-        queues = self._tallies(AcdCall.queue, start, end, target, dialect)
-        agents = self._tallies(AcdCall.answered_by, start, end, target, dialect)
+        # Two scans of the period's calls: by (queue, agent), folded both ways, and by hour.
+        queues: dict[str, Tally] = {}
+        agents: dict[str, Tally] = {}
+        for (queue, agent), tally in self._tallies(
+            (AcdCall.queue, AcdCall.answered_by), start, end, target, dialect
+        ).items():
+            queues[str(queue)] = queues.get(str(queue), Tally()) + tally
+            if agent is not None and tally.answered:
+                agents[str(agent)] = agents.get(str(agent), Tally()) + tally
         hour = _hour_index(AcdCall.queued_at, start, dialect)
-        hours = self._tallies(hour, start, end, target, dialect)
+        hours = self._tallies((hour,), start, end, target, dialect)
         refills = DialerRepository(self.session).refills(freed_since=start, limit=MAX_REFILLS)
         return ReportData(
             start=start,
             end=end,
             target_s=target_s,
             queue_targets=targets,
-            queues={str(k): v for k, v in queues.items()},
-            agents={str(k): v for k, v in agents.items() if k is not None and v.answered},
-            hours={int(k): v for k, v in hours.items()},
+            queues=queues,
+            agents=agents,
+            hours={int(k[0]): v for k, v in hours.items()},
             calls_received=self._calls_received(start, end),
             ivr=self._ivr(start, end),
             complaints_opened=self._complaints_opened(start, end),
@@ -152,38 +159,40 @@ class ReportRepository:
         return {name: user_id for name, user_id in rows}
 
     def _tallies(
-        self, key: Any, start: dt.datetime, end: dt.datetime, target_s: Any, dialect: str
-    ) -> dict[Any, Tally]:
+        self,
+        keys: tuple[Any, ...],
+        start: dt.datetime,
+        end: dt.datetime,
+        target_s: Any,
+        dialect: str,
+    ) -> dict[tuple[Any, ...], Tally]:
         answered = AcdCall.answered_at.is_not(None)
         handled = and_(answered, AcdCall.ended_at.is_not(None))
-        # wait_s is computed in Python when the call is answered: exact, unlike a
-        # difference of stored times on SQLite.
-        wait = func.coalesce(
-            AcdCall.wait_s,
-            _epoch_s(AcdCall.answered_at, dialect) - _epoch_s(AcdCall.queued_at, dialect),
-        )
+        # wait_s is written with answered_at (computed in Python, exact — unlike a
+        # difference of stored times on SQLite).
         handle = _epoch_s(AcdCall.ended_at, dialect) - _epoch_s(AcdCall.answered_at, dialect)
         query = (
             select(
-                key,
+                *keys,
                 func.count(),
                 func.count(AcdCall.answered_at),
-                func.sum(case((and_(answered, wait <= target_s), 1), else_=0)),
-                func.sum(case((answered, wait), else_=None)),
+                func.sum(case((and_(answered, AcdCall.wait_s <= target_s), 1), else_=0)),
+                func.sum(case((answered, AcdCall.wait_s), else_=None)),
                 func.sum(case((handled, 1), else_=0)),
                 func.sum(case((handled, handle), else_=None)),
             )
             .where(AcdCall.queued_at >= start, AcdCall.queued_at < end)
-            .group_by(key)
+            .group_by(*keys)
         )
+        n = len(keys)
         return {
-            row[0]: Tally(
-                offered=int(row[1]),
-                answered=int(row[2]),
-                within_target=int(row[3] or 0),
-                wait_sum_s=float(row[4] or 0.0),
-                handled=int(row[5] or 0),
-                handle_sum_s=max(0.0, float(row[6] or 0.0)),
+            tuple(row[:n]): Tally(
+                offered=int(row[n]),
+                answered=int(row[n + 1]),
+                within_target=int(row[n + 2] or 0),
+                wait_sum_s=float(row[n + 3] or 0.0),
+                handled=int(row[n + 4] or 0),
+                handle_sum_s=max(0.0, float(row[n + 5] or 0.0)),
             )
             for row in self.session.execute(query)
         }
