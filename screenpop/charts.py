@@ -16,9 +16,10 @@ from dataclasses import dataclass
 CHART_WIDTH = 720
 CHART_HEIGHT = 220
 #: Room at the left for the count scale, at the right for the ratio scale (when there is
-#: a line), below for the column labels and above for the top label.
+#: a line; else for the last column's label), below for the column labels, above the top.
 CHART_LEFT = 36
 CHART_RIGHT = 40
+CHART_RIGHT_PLAIN = 14
 CHART_BOTTOM = 28
 CHART_TOP = 10
 #: At most about this many column labels along the axis.
@@ -107,7 +108,7 @@ def bar_chart(
     top = scale[-1]
     baseline = float(CHART_HEIGHT - CHART_BOTTOM)
     plot_height = baseline - CHART_TOP
-    right = CHART_WIDTH - (CHART_RIGHT if line is not None else 0)
+    right = CHART_WIDTH - (CHART_RIGHT if line is not None else CHART_RIGHT_PLAIN)
     slot = (right - CHART_LEFT) / n
     bar = max(1.0, slot * 0.7)
     label_every = max(1, -(-n // MAX_LABELS))

@@ -10,7 +10,7 @@ import pytest
 
 from crm_store.enums import FreedBy, RefillStatus
 from crm_store.repositories.dialer import RefillView
-from screenpop.charts import CHART_HEIGHT, CHART_TOP, bar_chart, ticks
+from screenpop.charts import CHART_HEIGHT, CHART_RIGHT, CHART_TOP, bar_chart, ticks
 from screenpop.dialer_view import daily_chart, minutes_text
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -60,7 +60,7 @@ def test_bars_count_by_the_hospitals_day_and_only_the_dialers_fills() -> None:
     assert filled.height == pytest.approx(freed.height / 2)
     assert chart.columns[0].bars[0].height == 0
     assert all(0 <= c.bars[0].y <= CHART_HEIGHT for c in chart.columns)
-    assert chart.line == () and chart.right == chart.width  # no ratio line, no right scale
+    assert chart.line == () and chart.line_ticks == ()  # no ratio line, no percent scale
 
 
 def test_a_long_period_keeps_about_ten_day_labels_ending_today() -> None:
@@ -104,7 +104,9 @@ def test_a_ratio_line_has_its_own_percent_scale_and_skips_empty_columns() -> Non
     assert chart.line[1].y == pytest.approx(CHART_TOP)  # 100 % at the top of the plot
     assert chart.line[0].y == pytest.approx((chart.baseline + CHART_TOP) / 2)
     assert [t.value for t in chart.line_ticks] == [0, 50, 100]
-    assert chart.right < chart.width  # room for the percent scale
+    plain = bar_chart([("a", "A")], {"offered": [1]}, key_name="day")
+    assert chart.right == chart.width - CHART_RIGHT  # room for the percent scale
+    assert chart.right < plain.right < plain.width  # without a line: the last label's room
     assert [c.ratio for c in chart.columns] == [0.5, None, 1.0]
     with pytest.raises(ValueError, match="one value per column"):
         bar_chart([("a", "A")], {"offered": [1, 2]}, key_name="day")

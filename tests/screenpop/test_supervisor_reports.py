@@ -23,6 +23,7 @@ from screenpop.app import DEFAULT_TIMEZONE
 from tests.screenpop.conftest import Console
 from tests.screenpop.test_browser import sign_in
 from tests.screenpop.test_dialer_api import Refills, make_refills
+from tests.screenpop.test_dialer_page import _watch_errors as watch_errors
 from tests.store.report_records import seed_report_day
 
 ZONE = zoneinfo.ZoneInfo(DEFAULT_TIMEZONE)
@@ -80,9 +81,7 @@ async def test_supervisor_reads_the_figures_and_the_chart_agent_is_refused(
     console, today = made.console, made.today
     context = await browser.new_context(locale="en-US")
     page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    errors = watch_errors(page)
     try:
         await sign_in(page, console, "supervisor")
         await page.get_by_role("link", name="Reports").click()
@@ -204,6 +203,11 @@ async def test_the_api_gives_the_figures_and_refuses_bad_periods(make_console: o
         assert (data["complaints_opened"], data["complaints_closed"]) == (2, 2)
         assert data["bucket_unit"] == "hour" and len(data["buckets"]) == 24
         assert data["dialer"]["currency"] == "CNY"
+
+        page = await client.get("/supervisor/reports", params={"lang": "zh", "from": day})
+        assert page.status_code == 200
+        assert "<h1>报表</h1>" in page.text and "服务水平" in page.text
+        assert f'data-hour="{day}T09:00" data-offered="3" data-answered="2"' in page.text
 
         for params, reason in (
             ({"from": day, "to": "2020-01-01"}, "after to"),
