@@ -134,7 +134,9 @@ class ReportRepository:
                 agents[str(agent)] = agents.get(str(agent), Tally()) + tally
         hour = _hour_index(AcdCall.queued_at, start, dialect)
         hours = self._tallies((hour,), start, end, target, dialect)
-        refills = DialerRepository(self.session).refills(freed_since=start, limit=MAX_REFILLS)
+        refills = DialerRepository(self.session).refills(
+            freed_since=start, freed_before=end, limit=MAX_REFILLS
+        )
         return ReportData(
             start=start,
             end=end,
@@ -147,7 +149,7 @@ class ReportRepository:
             ivr=self._ivr(start, end),
             complaints_opened=self._complaints_opened(start, end),
             complaints_closed=self._complaints_closed(start, end),
-            refills=[r for r in refills if r.freed_at < end],
+            refills=refills,
         )
 
     def user_ids(self, usernames: Iterable[str]) -> dict[str, int]:

@@ -203,6 +203,12 @@ async def test_the_api_gives_the_figures_and_refuses_bad_periods(make_console: o
         assert (data["complaints_opened"], data["complaints_closed"]) == (2, 2)
         assert data["bucket_unit"] == "hour" and len(data["buckets"]) == 24
         assert data["dialer"]["currency"] == "CNY"
+        # The dialer's places count by when they were freed (test_dialer_api: both in the
+        # last day); a period long before holds nothing at all.
+        week = (await client.get("/api/supervisor/reports?preset=last_7_days")).json()
+        assert week["dialer"]["freed"] == 2 and week["dialer"]["filled_by_dialer"] == 1
+        old = await client.get("/api/supervisor/reports", params={"from": "2020-01-01"})
+        assert old.json()["dialer"]["freed"] == 0 and old.json()["total"]["offered"] == 0
 
         page = await client.get("/supervisor/reports", params={"lang": "zh", "from": day})
         assert page.status_code == 200
