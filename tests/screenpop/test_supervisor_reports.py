@@ -209,6 +209,9 @@ async def test_the_api_gives_the_figures_and_refuses_bad_periods(make_console: o
         assert week["dialer"]["freed"] == 2 and week["dialer"]["filled_by_dialer"] == 1
         old = await client.get("/api/supervisor/reports", params={"from": "2020-01-01"})
         assert old.json()["dialer"]["freed"] == 0 and old.json()["total"]["offered"] == 0
+        empty = await client.get("/supervisor/reports", params={"from": "2020-01-01", "lang": "en"})
+        assert empty.status_code == 200 and "No queued calls in this period." in empty.text
+        assert "<polyline" not in empty.text  # no service level to draw
 
         page = await client.get("/supervisor/reports", params={"lang": "zh", "from": day})
         assert page.status_code == 200
