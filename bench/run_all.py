@@ -46,6 +46,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "dialer_refill": [],
     "console_actions": [],
     "wallboard": [],
+    "reports": [],
 }
 
 

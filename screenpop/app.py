@@ -57,7 +57,7 @@ from screenpop.routes import calls as calls_routes
 from screenpop.routes import console as console_routes
 from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
-from screenpop.routes import supervisor_monitoring, supervisor_recordings
+from screenpop.routes import supervisor_monitoring, supervisor_recordings, supervisor_reports
 from screenpop.routes import wallboard as wallboard_routes
 from screenpop.wallboard_feed import WallboardFeed
 
@@ -147,6 +147,7 @@ def create_app(
     app.include_router(dialer_routes.page_router)
     app.include_router(supervisor_recordings.router)
     app.include_router(supervisor_monitoring.router)
+    app.include_router(supervisor_reports.router)
     app.include_router(wallboard_routes.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)

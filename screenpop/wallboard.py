@@ -9,7 +9,10 @@ Definitions (so a supervisor can check them against Asterisk and the ``acd_calls
   answered / hung up before an agent answered;
 * service level today — of today's calls that were answered or abandoned, the share
   answered within the queue's ``service_level_target_s``; callers still waiting do not
-  count yet (None when no call finished waiting);
+  count yet (None when no call finished waiting). The report for today
+  (:mod:`screenpop.reports`) divides by every call queued, so there a caller still
+  waiting already counts against it (and as abandoned); with nobody waiting, and every
+  unanswered caller marked abandoned, the two agree;
 * agents available — logged-in agents in the AVAILABLE state who may take the queue's
   calls (skill and language at the queue's minimum levels); *staffed* counts every
   logged-in agent who may;
