@@ -26,6 +26,7 @@ from ivr.call_adapter import IvrCallApp
 from ivr.cli import flows_dir, hospital_names
 from ivr.flows import FlowEngine, load_flows
 from ivr.recognition import Recognizer
+from ivr.voice_messages import VoiceMessageStore
 from tests.fixtures.hotline import CallerSide
 from tests.ivr.speech.conftest import Utterance, render_set, sox_noise
 from tests.ivr.speech.test_speech_asterisk import in_asterisk, originate, speech_event
@@ -61,6 +62,7 @@ async def speech_ivr(
         hospital_names=hospital_names(hotline.settings),
         handover_context=hotline.handover_target,
         default_language=hotline.settings.language,
+        voice_messages=VoiceMessageStore(asterisk.layout, hotline.settings.state_dir / "vm"),
         hub=hub,
     )
     port = test_settings.agi_port + 12
@@ -134,8 +136,10 @@ async def test_booking_by_voice_is_confirmed_then_handed_over(
     assert next_context == AGENTS
     assert heard(turns) == ["예약", "네"]
     assert session.outcome == "to_agent"
+    assert session.language == "ko"  # the flow language used, not the default
     handover = speech_ivr.handovers[before]
     assert handover.reason == "booking" and handover.findings.intent == "book"
+    assert session.findings == handover.findings.to_json()  # kept on the session too
     assert handover.language == "ko"
 
 
