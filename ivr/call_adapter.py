@@ -23,7 +23,8 @@ stored on it. A caller who hangs up mid-flow ends the session (outcome
 ``caller_hangup``); booking
 actions only run after the caller's "yes", and each is one transaction, so nothing is
 left half-made. Should the adapter itself fail, the AGI ends without ``HOTLINE_NEXT``
-and the dialplan's fallback queue takes the caller (dialplans/hotline.conf).
+and the dialplan's fallback queue takes the caller (dialplans/hotline.conf); so it does when
+Hotline stops with callers in the IVR (their sessions end as ``hotline_stopped``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ from ivr.voice_messages import VoiceMessageStore
 
 log = logging.getLogger(__name__)
 
+#: The outcome of a session Hotline stopped during (the dialplan's fallback took the call).
+HOTLINE_STOPPED = "hotline_stopped"
 #: Where the dialplan sends a caller the flow said goodbye to.
 AFTER_GOODBYE = "hotline-hangup,s,1"
 #: Keys that may cut a prompt short.
@@ -393,14 +396,21 @@ class IvrCallApp:
         self.hub = hub
 
     async def __call__(self, session: AgiSession) -> None:
-        await session.answer()
-        started = await self._call_started(session)
         call = _Call(session.env.uniqueid, session.env.channel)
         try:
+            await session.answer()
+            started = await self._call_started(session)
             if self.hub is None:
                 await self._run(session, call, started, self._keypad(session))
             else:
                 await self._run_with_speech(session, call, started, self.hub)
+        except asyncio.CancelledError:
+            # Hotline is stopping (its FastAGI server cancels the calls' tasks). The AGI
+            # link closes when this returns and the dialplan's fallback takes the caller:
+            # a clean end, not a failure. Re-raised, the cancelled connection task would
+            # be logged by asyncio with a traceback.
+            log.info("IVR %s: Hotline stopping; the dialplan takes the caller", call.uniqueid)
+            return
         finally:
             for path in call.transient:
                 path.unlink(missing_ok=True)
@@ -469,6 +479,9 @@ class IvrCallApp:
             await self._record(call, [e for e in effects if isinstance(e, RecordTurn)])
             await self._end(call, "caller_hangup", self.engine.findings(state, "caller_hangup"))
             raise AgiHangup(f"caller {call.uniqueid} hung up during the IVR") from None
+        except asyncio.CancelledError:
+            await self._end(call, HOTLINE_STOPPED, self.engine.findings(state, HOTLINE_STOPPED))
+            raise
         outcome = state.outcome or "ended"
         await self._end(call, outcome, self.engine.findings(state, outcome))
 
