@@ -185,3 +185,25 @@ async def test_noise_and_silence_are_reprompted_then_a_person(
     assert session.outcome == "to_agent"
     assert speech_ivr.handovers[before].reason in ("no_input", "no_match")
     assert not heard(turns) or all(h == "" for h in heard(turns))
+
+
+async def test_speaking_over_any_prompt_of_a_turn_cuts_the_turn_short(
+    speech_ivr: SpeechIvr, caller_ami: CallerSide, asterisk: AsteriskRunner, words
+) -> None:
+    """After "no" the caller hears "back to the menu" and then the menu: one turn of two
+    prompts. They answer while the first still plays, and are heard."""
+    script = [
+        silence(2),
+        say(words, asterisk, "민원"),
+        silence(3),
+        say(words, asterisk, "아니요"),
+        silence(2),  # "back to the menu…" is playing
+        say(words, asterisk, "예약"),
+        silence(4),
+        say(words, asterisk, "네"),
+        silence(6),
+    ]
+    before = len(speech_ivr.handovers)
+    next_context, _session, turns = await run_call(speech_ivr, caller_ami, asterisk, script)
+    assert heard(turns) == ["민원", "아니요", "예약", "네"]
+    assert next_context == AGENTS and speech_ivr.handovers[before].reason == "booking"
