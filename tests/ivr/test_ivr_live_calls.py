@@ -38,8 +38,10 @@ from cti.asterisk.media import RATE, write_wav
 from cti.errors import AmiActionFailed
 from cti.handover import HANDOVER_TOPIC, Handover
 from cti.service import Hotline
+from cti.settings import Language
 from cti.simulator import ScriptStep, SimulatedCaller, place_call, play
-from ivr.call_adapter import LISTENING_TOPIC, Listening
+from ivr import speech_text
+from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening
 from ivr.flows import Identity
 
 pytestmark = pytest.mark.asterisk
@@ -360,6 +362,12 @@ async def test_keypad_caller_files_a_complaint_by_voice_message(
     hotline, clinic, live, talking, language
 ):
     call = live(language)
+    said: list[str] = []
+    sub = hotline.bus.subscribe(
+        f"test-said-{language}",
+        [PROMPT_PLAYED_TOPIC],
+        lambda _t, p: said.append(p.text) if p.uniqueid == call.uniqueid else None,
+    )
     await call.place(talking)
     await call.answer("main.menu", "4")
     await call.answer("complaints.start", "2")  # waiting time
@@ -393,3 +401,6 @@ async def test_keypad_caller_files_a_complaint_by_voice_message(
     assert seconds in filed.description and ("留言" in filed.description) == (language == "zh")
     assert ivr.findings is not None and ivr.findings["slots"]["category"] == "waiting_time"
     assert ivr.findings["reason"] == "completed"
+    await hotline.bus.unsubscribe(sub)
+    ticket = speech_text.reference_text(filed.ticket_number, Language(language))
+    assert any(ticket in text for text in said), "the caller hears the ticket number"
