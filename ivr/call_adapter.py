@@ -30,6 +30,7 @@ Hotline stops with callers in the IVR (their sessions end as ``hotline_stopped``
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -286,11 +287,19 @@ class SpeechMedia:
     """Prompts and answers over the call's AudioSocket: speech (vosk) and keys, with
     barge-in by voice or key."""
 
-    def __init__(self, call: AudioCall, hub: AudioHub, uniqueid: str, report: Report) -> None:
+    def __init__(
+        self,
+        call: AudioCall,
+        hub: AudioHub,
+        uniqueid: str,
+        report: Report,
+        voice_messages: VoiceMessageStore,
+    ) -> None:
         self.call = call
         self.hub = hub
         self.uniqueid = uniqueid
         self.report = report
+        self.voice_messages = voice_messages
 
     def _report(self, play: Play, file: Path, completed: bool, played_s: float) -> None:
         samples = int(played_s * 8000)
@@ -326,12 +335,21 @@ class SpeechMedia:
                 barge_in=True,
                 max_digits=listen.dtmf.max_digits,
                 digit_timeout_s=INTER_DIGIT_MS / 1000,
+                keep_audio=listen.voice_message is not None,
             )
         except CallerHungUp as exc:
             raise CallGone(str(exc)) from exc
         for play, file in prompts:
             self._report(play, file, not result.barged_in, 0.0)
-        return speech_event(result)
+        event = speech_event(result)
+        if listen.voice_message is not None and isinstance(event, SpeechResult) and event.text:
+            # Keep the words' audio too, next to their transcription.
+            audio = bytes(self.call.heard_audio)
+            kept = await self.voice_messages.keep_audio(audio, self.uniqueid)
+            if kept is not None:
+                recording = VoiceMessage(str(kept.path), kept.seconds, at=event.at)
+                event = dataclasses.replace(event, recording=recording)
+        return event
 
 
 def speech_event(result: RecognitionResult) -> Event:
@@ -425,7 +443,7 @@ class IvrCallApp:
     ) -> None:
         try:
             async with audio_session(session, hub) as audio:
-                media = SpeechMedia(audio, hub, call.uniqueid, self._report)
+                media = SpeechMedia(audio, hub, call.uniqueid, self._report, self.voice_messages)
                 await self._run(session, call, started, media)
                 return
         except AudioNotConnected as exc:
@@ -509,6 +527,8 @@ class IvrCallApp:
                 event = await media.listen(effect, prompts, typed)
                 if isinstance(event, VoiceMessage):
                     call.voice_messages.append(Path(event.path))
+                elif isinstance(event, SpeechResult) and event.recording is not None:
+                    call.voice_messages.append(Path(event.recording.path))
                 return event
             elif isinstance(effect, RunAction):
                 await self._play_all(call, plays, media)

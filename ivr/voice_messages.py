@@ -7,7 +7,8 @@ moves the finished file into the configured storage (one directory per day), che
 WAV header against its size, and hands back its path and length. A message the caller
 never finished (they hung up) or that holds nothing (shorter than :data:`MIN_SECONDS`)
 is deleted, as is every message no complaint ended up linked to: a patient's recorded
-voice is not kept for nothing.
+voice is not kept for nothing. A caller whose words were transcribed (speech mode) has
+the audio the recogniser heard kept the same way, next to the transcription.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cti.asterisk.media import RATE, write_wav
 from cti.asterisk.provisioner import InstanceLayout
 from recordings.errors import RecordingFileDamaged
 from recordings.policy import wav_info
@@ -87,6 +89,17 @@ class VoiceMessageStore:
         shutil.copyfile(recording, partial)
         partial.replace(destination)
         recording.unlink(missing_ok=True)
+        return KeptMessage(destination, seconds)
+
+    async def keep_audio(self, pcm: bytes, uniqueid: str) -> KeptMessage | None:
+        """Keep audio the IVR heard itself (8 kHz 16-bit mono: a transcribed answer's
+        recording) as a voice message; None when it is too short to hold anything."""
+        seconds = len(pcm) / (2 * RATE)
+        if seconds < MIN_SECONDS:
+            return None
+        day = self.clock().strftime("%Y/%m/%d")
+        destination = self.storage_dir / day / self.recording_file(uniqueid).name
+        await asyncio.to_thread(write_wav, destination, pcm)
         return KeptMessage(destination, seconds)
 
     async def discard(self, *paths: Path) -> None:

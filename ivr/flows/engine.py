@@ -84,12 +84,14 @@ class Alternative:
 
 @dataclass(frozen=True, slots=True)
 class SpeechResult:
-    """What the recognizer heard (best hypothesis first); empty text means noise."""
+    """What the recognizer heard (best hypothesis first); empty text means noise.
+    ``recording``: at a free-form step with a voice message, the audio heard, kept."""
 
     text: str
     confidence: float
     alternatives: tuple[Alternative, ...] = ()
     at: float = 0.0
+    recording: VoiceMessage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +407,11 @@ def render(template: str, values: Mapping[str, str]) -> str:
         return " ".join(_Values(values).format(template).split())
     except (ValueError, IndexError, KeyError, AttributeError):
         return template
+
+
+def _seconds(length: float) -> str:
+    """A recording's length as said and stored: whole seconds, at least one."""
+    return str(max(round(length), 1))
 
 
 # --- the engine ------------------------------------------------------------------------
@@ -787,6 +794,10 @@ class FlowEngine:
             self._record(w, heard=heard, confidence=confidence, action="heard", step=step)
             slots = dict(w.s.slots)
             slots[step.free_form_slot] = heard
+            message, kept = step.voice_message, event.recording
+            if message is not None:  # the words' audio, kept next to them
+                slots[message.slot] = kept.path if kept is not None else ""
+                slots[message.length_slot] = _seconds(kept.seconds) if kept is not None else ""
             w.set(slots=slots)
             self._goto(w, step.goto or PERSON, reason="flow")
             return
@@ -840,7 +851,7 @@ class FlowEngine:
         if w.s.phase is not Phase.LISTENING or spec is None or step.free_form_slot is None:
             self._no_match(w, step, action="unexpected_voice_message")
             return
-        seconds = str(max(round(event.seconds), 1))
+        seconds = _seconds(event.seconds)
         text = clean_heard(render(spec.text, {"seconds": seconds}))
         self._record(w, heard=text, action="voice_message", step=step)
         slots = dict(w.s.slots)

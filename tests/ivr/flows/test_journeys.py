@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.flows import Hangup, Identity, Phase, Play, RecordTurn, RunAction, VoiceMessage
+from ivr.flows import (
+    Hangup,
+    Identity,
+    Phase,
+    Play,
+    RecordTurn,
+    RunAction,
+    SpeechResult,
+    VoiceMessage,
+)
 from tests.ivr.flows.conftest import Caller
 
 LANGUAGES = ["zh", "en"]
@@ -582,3 +591,15 @@ def test_run_action_effects_carry_the_session_language(caller: Caller):
     caller.press("2")
     action = caller.action()
     assert isinstance(action, RunAction) and action.language == "en"
+
+
+def test_a_transcribed_complaint_keeps_its_audio_as_the_voice_message(caller: Caller):
+    verified_known_caller(caller, "en")
+    caller.press("4")
+    caller.press("1")
+    kept = VoiceMessage("/store/vm/2.wav", 3.2, at=caller.tick())
+    caller.send(SpeechResult("the nurse was rude", 0.7, at=caller.tick(), recording=kept))
+    caller.press("1")
+    params = caller.action().params
+    assert params["description"] == "the nurse was rude"  # the transcription stays
+    assert (params["voice_message"], params["voice_message_s"]) == ("/store/vm/2.wav", "3")

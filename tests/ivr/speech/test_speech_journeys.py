@@ -6,14 +6,16 @@ and the bus show what the IVR made of it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_store.models import IvrSession, IvrTurn
+from crm_store.models import Complaint, IvrSession, IvrTurn
 from cti.asterisk import AsteriskRunner
 from cti.fastagi import FastAgiServer
 from cti.handover import HANDOVER_TOPIC, Handover
@@ -207,3 +209,34 @@ async def test_speaking_over_any_prompt_of_a_turn_cuts_the_turn_short(
     next_context, _session, turns = await run_call(speech_ivr, caller_ami, asterisk, script)
     assert heard(turns) == ["민원", "아니요", "예약", "네"]
     assert next_context == AGENTS and speech_ivr.handovers[before].reason == "booking"
+
+
+async def test_a_spoken_complaint_keeps_its_words_and_their_audio(
+    speech_ivr: SpeechIvr, caller_ami: CallerSide, asterisk: AsteriskRunner, words
+) -> None:
+    script = [
+        silence(2),
+        say(words, asterisk, "민원"),
+        silence(3),
+        say(words, asterisk, "네"),  # yes, a complaint
+        silence(4),
+        say(words, asterisk, "예약"),  # what happened (free-form)
+        silence(3),
+        say(words, asterisk, "네"),  # yes, file it
+        silence(40),
+    ]
+    _next, session, turns = await run_call(speech_ivr, caller_ami, asterisk, script)
+    assert session.outcome == "completed", [(t.step, t.heard, t.chosen_action) for t in turns]
+    assert any(t.chosen_action == "open_complaint:opened" for t in turns)
+
+    def latest(s: Session) -> Complaint:
+        found = s.scalars(select(Complaint).order_by(Complaint.id.desc()).limit(1)).one()
+        s.expunge(found)
+        return found
+
+    filed = await speech_ivr.hotline.store.read(latest)
+    heard_there = next(t.heard for t in turns if t.step == "main.describe")
+    assert heard_there and filed.description == heard_there  # the transcription
+    assert filed.voice_message_path is not None and filed.voice_message_s is not None
+    audio = Path(filed.voice_message_path)
+    assert (await asyncio.to_thread(audio.stat)).st_size > 44 and filed.voice_message_s >= 1
