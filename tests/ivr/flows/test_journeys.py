@@ -565,6 +565,10 @@ def test_korean_test_flow_by_voice(engine):
     assert caller.step == "main.welcome"
     caller.say("민원", 0.9)
     caller.say("네", 0.9)
+    assert caller.step == "main.describe"
+    caller.say("대기 시간이 너무 길었어요", 0.8)
+    assert caller.step == "main.confirm_file"
+    caller.say("아니요", 0.9)  # not filed by voice: a person takes the complaint
     transfer = caller.transfer()
     assert (transfer.reason, transfer.skill, transfer.findings.intent) == (
         "complaint",
