@@ -565,7 +565,10 @@ class IvrSession(Base):
     """One caller's pass through an IVR flow."""
 
     __tablename__ = "ivr_sessions"
-    __table_args__ = (Index("ix_ivr_sessions_call_id", "call_id"),)
+    __table_args__ = (
+        Index("ix_ivr_sessions_call_id", "call_id"),
+        Index("ix_ivr_sessions_started_at", "started_at"),  # reports read a period's
+    )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     call_id: Mapped[int | None] = mapped_column(
@@ -659,6 +662,7 @@ class Complaint(Base):
         CheckConstraint("length(description) > 0", name="description_not_empty"),
         Index("ix_complaints_patient_id_status", "patient_id", "status"),
         Index("ix_complaints_status_created_at", "status", "created_at"),
+        Index("ix_complaints_created_at", "created_at"),  # opened in a report's period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -685,6 +689,10 @@ class Complaint(Base):
 
 class ComplaintStatusChange(Base):
     __tablename__ = "complaint_status_changes"
+    # Reports count the complaints closed in a period.
+    __table_args__ = (
+        Index("ix_complaint_status_changes_to_status_changed_at", "to_status", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(
