@@ -567,7 +567,10 @@ class IvrSession(Base):
     __tablename__ = "ivr_sessions"
     __table_args__ = (
         Index("ix_ivr_sessions_call_id", "call_id"),
-        Index("ix_ivr_sessions_started_at", "started_at"),  # reports read a period's
+        # Reports read a period's sessions; outcome and ended_at ride along so that
+        # reading a third of the table needs no lookup of each row (measured: a plain
+        # started_at index made SQLite's IVR figures 3x slower than a full scan).
+        Index("ix_ivr_sessions_started_at", "started_at", "outcome", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
