@@ -565,7 +565,13 @@ class IvrSession(Base):
     """One caller's pass through an IVR flow."""
 
     __tablename__ = "ivr_sessions"
-    __table_args__ = (Index("ix_ivr_sessions_call_id", "call_id"),)
+    __table_args__ = (
+        Index("ix_ivr_sessions_call_id", "call_id"),
+        # Reports read a period's sessions; outcome and ended_at ride along so that
+        # reading a third of the table needs no lookup of each row (measured: a plain
+        # started_at index made SQLite's IVR figures 3x slower than a full scan).
+        Index("ix_ivr_sessions_started_at", "started_at", "outcome", "ended_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     call_id: Mapped[int | None] = mapped_column(
@@ -668,6 +674,7 @@ class Complaint(Base):
         ),
         Index("ix_complaints_patient_id_status", "patient_id", "status"),
         Index("ix_complaints_status_created_at", "status", "created_at"),
+        Index("ix_complaints_created_at", "created_at"),  # opened in a report's period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -697,6 +704,10 @@ class Complaint(Base):
 
 class ComplaintStatusChange(Base):
     __tablename__ = "complaint_status_changes"
+    # Reports count the complaints closed in a period.
+    __table_args__ = (
+        Index("ix_complaint_status_changes_to_status_changed_at", "to_status", "changed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(
