@@ -46,6 +46,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "dialer_refill": [],
     "console_actions": [],
     "supervisor": [],
+    "wallboard": [],
+    "reports": [],
 }
 
 
