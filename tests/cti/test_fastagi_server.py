@@ -38,6 +38,11 @@ def _listen_backlog(port: int) -> int:
     return int(shown[2])  # State Recv-Q Send-Q Local Peer
 
 
+def _somaxconn() -> int:
+    """The kernel's cap on any listen backlog."""
+    return int(Path("/proc/sys/net/core/somaxconn").read_text())
+
+
 async def test_the_listening_socket_queues_a_burst_of_calls_beyond_asyncios_default():
     port = _free_port()
     server = FastAgiServer({}, "127.0.0.1", port)
@@ -46,8 +51,7 @@ async def test_the_listening_socket_queues_a_burst_of_calls_beyond_asyncios_defa
         backlog = _listen_backlog(port)
     finally:
         await server.close()
-    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
-    assert backlog == min(ACCEPT_BACKLOG, somaxconn)
+    assert backlog == min(ACCEPT_BACKLOG, _somaxconn())
     assert backlog >= BURST
 
 
