@@ -78,6 +78,16 @@ class LevelResult:
     call_s: float  # mean journey length of a call, placing to last key
 
 
+async def loop_lag(samples: list[float], period_s: float = 0.01) -> None:
+    """How late this process's event loop wakes a 10 ms sleeper, sample after sample:
+    when turns are slow but the loop is punctual, the wait is outside Hotline (Asterisk,
+    or the machine's other processes)."""
+    while True:
+        asked = time.monotonic()
+        await asyncio.sleep(period_s)
+        samples.append(time.monotonic() - asked - period_s)
+
+
 @dataclass
 class Journey:
     uniqueid: str = ""
@@ -168,8 +178,11 @@ async def run_level(
 
     started = time.monotonic()
     own_before, asterisk_before = clock.read()
+    lags: list[float] = []
+    ticker = asyncio.create_task(loop_lag(lags))
     await asyncio.gather(*(one(k) for k in range(calls)))
     elapsed = time.monotonic() - started
+    ticker.cancel()
     await asyncio.sleep(2.0)  # let the IVR finish writing the ended sessions
     own_after, asterisk_after = clock.read()
     own_ms = (own_after - own_before) * 1000 / calls
@@ -192,6 +205,11 @@ async def run_level(
         )
     else:
         print(f"  {calls:4d} concurrent calls: no turn completed; dropped calls {dropped}")
+    if lags:
+        print(
+            f"        Hotline's event loop late by p50 {statistics.median(lags) * 1000:.0f} ms, "
+            f"p99 {percentile(lags, 0.99) * 1000:.0f} ms (a 10 ms sleeper, {len(lags)} samples)"
+        )
     if call_s:
         # A call keeps (CPU per call / its length) of a core busy; two cores carry the rest.
         per_call = (own_ms + asterisk_ms) / 1000
