@@ -41,10 +41,11 @@ BENCHMARKS: dict[str, list[str]] = {
     "store_lookup": [],
     "prompts_render": [],
     "asterisk_provision": [],
-    "ivr_speech": [],
-    "ivr_concurrency": ["--levels", "10,20,50,100"],
+    "ivr_speech": ["--levels", "10,25,50,100,200,300"],
+    "ivr_concurrency": ["--levels", "10,50,100,200,300,500,750,1000"],
     "dialer_refill": [],
     "console_actions": [],
+    "supervisor": [],
     "wallboard": [],
     "reports": [],
 }

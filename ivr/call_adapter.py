@@ -377,6 +377,7 @@ class _Call:
     next_context: str | None = None
     transient: list[Path] = field(default_factory=list)
     voice_messages: list[Path] = field(default_factory=list)  # kept, not (yet) filed
+    storing: list[asyncio.Task[None]] = field(default_factory=list)  # turn rows on their way
 
 
 class IvrCallApp:
@@ -430,6 +431,7 @@ class IvrCallApp:
             log.info("IVR %s: Hotline stopping; the dialplan takes the caller", call.uniqueid)
             return
         finally:
+            await self._stored(call)
             for path in call.transient:
                 path.unlink(missing_ok=True)
             if call.voice_messages:  # recorded, but no complaint was filed with them
@@ -618,9 +620,21 @@ class IvrCallApp:
                     duration_ms=turn.duration_ms,
                 )
 
-        await self.store.write(add)
+        # The caller's next prompt does not wait for the row: under a burst of calls the
+        # store's one writer thread queues (writes p50 564 ms at 200 calls, all in the
+        # turn). Rows still land in order (one writer, FIFO); _end waits for them.
+        call.storing.append(asyncio.ensure_future(self.store.write(add)))
+
+    async def _stored(self, call: _Call) -> None:
+        """Wait for the call's turn rows to be stored; log (don't raise) a lost one: the
+        caller is better served by the flow carrying on than by the fallback queue."""
+        storing, call.storing = call.storing, []
+        for outcome in await asyncio.gather(*storing, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error("IVR %s: a turn was not stored: %s", call.uniqueid, outcome)
 
     async def _end(self, call: _Call, outcome: str, findings: Findings) -> None:
+        await self._stored(call)  # the turns first: an ended session has all its rows
         if call.ivr_session is None:
             return
         session_id, call.ivr_session = call.ivr_session, None
