@@ -7,9 +7,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from acd.config import announcement_policy, callback_policy, queue_from_setting
 from acd.journal import AcdJournal
-from acd.model import Agent, Queue
+from acd.model import Agent
 from acd.service import AcdService, patient_priority
+from acd.wait_prompts import prompt_player
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from cti.ami import AmiClient, Backoff
@@ -158,12 +160,16 @@ class Hotline:
             acd = AcdService.build(
                 bus=bus,
                 ami=ami,
-                queues=[Queue(**q.model_dump()) for q in settings.acd_queues],
+                queues=[queue_from_setting(q) for q in settings.acd_queues],
                 agents=[
                     Agent(a.id, skills=a.skills, languages=a.languages) for a in settings.acd_agents
                 ],
                 phones={a.id: a.phone for a in settings.acd_agents},
                 priority_of=patient_priority(store),
+                prompts=prompt_player(prompts, layout),
+                announcements=announcement_policy(settings.acd_announcements),
+                callbacks=callback_policy(settings.acd_callbacks),
+                region=settings.country,
             )
             acd_journal = AcdJournal(bus, store)
             acd_journal.start()

@@ -12,7 +12,7 @@ from crm_store.repositories.patients import PatientRepository
 from cti.handover import HANDOVER_TOPIC
 from cti.service import Hotline
 from cti.settings import AcdAgentSetting, AcdQueueSetting
-from tests.acd.test_service_asterisk import Seen, handover_of, park_caller
+from tests.acd.live import Seen, handover_of, park_caller
 from tests.fixtures.hotline import CallerSide
 
 pytestmark = pytest.mark.asterisk
