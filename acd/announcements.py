@@ -134,7 +134,7 @@ def announcement_text(item: Announcement, language: str) -> str:
         parts.append(_MINUTES[lang].format(m=m, minutes="minute" if m == 1 else "minutes"))
     if item.callback_offer:
         parts.append(_OFFER[lang])
-    return " ".join(parts)
+    return ("" if lang == "zh" else " ").join(parts)
 
 
 def callback_confirmed_text(digits: str, language: str) -> str:
