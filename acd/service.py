@@ -21,12 +21,26 @@ Asterisk (Originate ``Timeout``); Hotline's own ring timer is only a backstop.
 A call is routed once both halves are known: the Handover (what the IVR learnt, which
 queue) and the caller being parked (so Bridge() never grabs a caller out of the IVR).
 
+While they wait (``[hotline-wait]``), callers hear their place and expected wait when it
+is worth hearing (:mod:`acd.announcements`, played by Redirect to its ``announce``
+extension, which returns them to the music — a Redirect only while the call is still
+waiting, so it never pulls a caller out of an agent's bridge). Key 1 asks for a callback
+(:mod:`acd.callbacks`): the call keeps its place without a channel, and when its turn
+comes the agent is rung into ``[hotline-acd-callback]``, which dials the patient. A queue
+past its limits overflows by its rule (``acd.routing.overflow``), checked when a caller
+arrives and on every tick (``tick_s``). After each AMI login :meth:`AcdService.resync`
+rebuilds what the ACD missed from ``CoreShowChannels``.
+
 Bus topics this service publishes (payloads are the dataclasses below):
 
 * ``acd.queued`` :class:`CallQueued`, ``acd.offered`` :class:`CallOffered` (the screen
   pop's trigger), ``acd.answered`` :class:`CallAnswered`, ``acd.bridged``
   :class:`CallBridged` (the seam for recording), ``acd.requeued`` :class:`CallRequeued`,
   ``acd.abandoned`` :class:`CallAbandoned`, ``acd.ended`` :class:`CallEnded`;
+* ``acd.callback_requested`` :class:`CallbackRequested`, ``acd.callback_refused``
+  :class:`CallbackRefused`, ``acd.callback_placed`` :class:`CallbackPlaced`,
+  ``acd.callback_result`` :class:`CallbackResult`, ``acd.overflowed``
+  :class:`CallOverflowed`, ``acd.announced`` :class:`WaitAnnounced`;
 * ``acd.agent_state`` :class:`acd.agent_states.StateChanged`.
 """
 

@@ -21,37 +21,26 @@ import heapq
 import random
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from acd_service_level import EPOCH, QUEUE, idle_agents
 from figures import Figure, machine, report
 
 from acd.announcements import AnnouncementPolicy
 from acd.erlang import traffic
-from acd.model import Agent, AgentState, Queue, WaitingCall
+from acd.model import AgentState, WaitingCall
 from acd.routing import HandleTimeAverage, expected_wait, queue_states, route
 from acd.wait_error import WaitErrorReport, wait_error
-
-EPOCH = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-QUEUE = Queue("appointments", "appointments", "zh", wrap_up_s=0)
 
 
 def simulate(
     agents_n: int, arrival_rate: float, handle_s: float, seconds: float, rng: random.Random
 ) -> list[tuple[float, float]]:
     """``(estimate_s, actual_s)`` of every caller served after the warm-up."""
-    agents = {
-        f"a{i:03d}": Agent(
-            f"a{i:03d}",
-            skills={"appointments": 3},
-            languages={"zh": 5},
-            state=AgentState.AVAILABLE,
-            state_since=EPOCH,
-        )
-        for i in range(agents_n)
-    }
+    agents = idle_agents(agents_n)
     queues = {QUEUE.name: QUEUE}
     waiting: dict[str, WaitingCall] = {}
     told: dict[str, float] = {}
