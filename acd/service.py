@@ -503,6 +503,8 @@ class AcdService:
                 await self._enqueue_if_ready(uniqueid)
             elif kind == "HotlineWait" and phase == "callback":
                 self._on_callback_asked(event.get("Uniqueid"))
+            elif kind == "HotlineFallback":
+                self._on_fallback(event.get("Uniqueid"), event.get("Reason"))
             elif kind == "HotlineAcd" and phase == "answered":
                 self._on_agent_answered(event.get("Call"), event.get("Agent"), event.get("Channel"))
             elif kind == "HotlineAcd" and phase == "dialling":
@@ -586,6 +588,16 @@ class AcdService:
             self.agents.values(),
             {name: avg.mean_s for name, avg in self.handle_times.items()},
         )
+
+    def _on_fallback(self, call_id: str, reason: str) -> None:
+        """The dialplan gave a waiting caller to Asterisk's fallback queue (its wait limit
+        passed): the ACD lets go, so no announcement or offer reaches them there."""
+        call = self.waiting.get(call_id)
+        if call is None or call.callback_requested:
+            return
+        log.warning("caller %s left for the fallback queue (%s); the ACD lets go", call_id, reason)
+        del self.waiting[call_id]
+        self._forget(call_id)
 
     def _on_agent_answered(self, call_id: str, agent_id: str, channel: str) -> None:
         held = self.held.get(call_id)

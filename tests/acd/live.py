@@ -74,10 +74,16 @@ class Parked:
 
 
 async def park_caller(
-    caller: CallerSide, *, hold_s: int = 25, number: str | None = None, keys: str = ""
+    caller: CallerSide,
+    *,
+    hold_s: int = 25,
+    number: str | None = None,
+    keys: str = "",
+    wait_max_s: int | None = None,
 ) -> Parked:
     """A simulated caller, answered and waiting in [hotline-wait] with music. With
-    ``keys``, they press them after 3 s of waiting; ``number`` is their caller ID."""
+    ``keys``, they press them after 3 s of waiting; ``number`` is their caller ID;
+    ``wait_max_s`` overrides the dialplan's wait limit (HOTLINE_WAIT_MAX_S) for this call."""
     action: dict[str, str | list[str]] = {
         "Action": "Originate",
         "Channel": "Local/s@caller-sim",
@@ -91,6 +97,8 @@ async def park_caller(
     }
     if number is not None:
         action["CallerID"] = f"<{number}>"
+    if wait_max_s is not None:
+        action["Variable"] = [*action["Variable"], f"HOTLINE_WAIT_MAX_S={wait_max_s}"]
     events = await caller.ami.send_list(action)
     response = next(e for e in events if e.get("Event") == "OriginateResponse")
     assert response.get("Response") == "Success", response

@@ -270,6 +270,38 @@ async def test_waiting_callers_hear_place_and_expected_wait_and_are_still_bridge
         await hang_up(rig, parked.channel)
 
 
+async def test_wait_limit_still_sends_the_caller_to_the_fallback_despite_announcements(
+    make_rig, prompts
+):
+    rig: Rig = await make_rig(
+        {"1108": "Local/1108@agent-sim"},
+        prompts=prompts,
+        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
+        announcements=AnnouncementPolicy(first_after_s=0, every_s=1),
+    )
+    # Nobody is logged in: the caller only hears the callback offer, again and again.
+    caller = await queue_caller(rig, number=NUMBER, wait_max_s=8)
+    await rig.seen.wait_for(is_(WaitAnnounced, caller.uniqueid), "an announcement")
+    fallback = await rig.caller.log.wait_for(
+        lambda e: (
+            e.name == "UserEvent"
+            and e.get("UserEvent") == "HotlineFallback"
+            and e.get("Uniqueid") == caller.uniqueid
+        ),
+        what="the caller's fallback",
+        timeout_s=60,
+    )
+    assert fallback.get("Reason") == "wait-timeout"
+    announced = len([p for p in rig.seen.of(WaitAnnounced) if p.call_id == caller.uniqueid])
+    assert announced >= 2  # re-entering the music did not restart the wait limit
+    for _ in range(50):
+        if caller.uniqueid not in rig.service.waiting:
+            break
+        await asyncio.sleep(0.1)
+    assert caller.uniqueid not in rig.service.waiting  # the ACD let go of them
+    await hang_up(rig, caller.channel)
+
+
 async def test_acd_rebuilds_its_state_after_the_ami_link_comes_back(
     make_rig, ami_proxy, test_settings
 ):
