@@ -71,6 +71,7 @@ from acd.agent_states import (
     Transition,
 )
 from acd.announcements import (
+    OVERFLOW_MESSAGES,
     AnnouncementPolicy,
     announcement,
     announcement_due,
@@ -86,7 +87,13 @@ from acd.callbacks import (
     dial_string,
     spoken_digits,
 )
-from acd.errors import StaleEvent, UnknownAgent, UnknownQueue, UnsafeDialValue
+from acd.errors import (
+    ConfigurationError,
+    StaleEvent,
+    UnknownAgent,
+    UnknownQueue,
+    UnsafeDialValue,
+)
 from acd.model import (
     Agent,
     AgentState,
@@ -330,6 +337,7 @@ class _Held:
     agent_channel: str | None = None
     bridged: bool = False
     answered_at: dt.datetime | None = None
+    offered_at: dt.datetime | None = None
     # A callback's patient leg (dialled by the agent's leg once the agent answered).
     patient_uniqueid: str | None = None
     patient_channel: str | None = None
@@ -362,6 +370,7 @@ class AcdService:
     caller_numbers: dict[str, str | None] = field(default_factory=dict)
     handle_times: dict[str, HandleTimeAverage] = field(default_factory=dict)
     _announced: dict[str, float] = field(default_factory=dict)
+    _retry_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     _sequence: int = 0
     _timers: dict[tuple[str, TimerKind, str], asyncio.TimerHandle] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -386,6 +395,21 @@ class AcdService:
         """Check the configuration (every agent has a safe phone, overflow rules lead
         somewhere) and build the service. Announcements, callbacks and overflow messages
         need ``prompts``."""
+        checked = check_queues(queues)
+        for queue in checked.values():
+            rule = queue.overflow
+            if rule is None or rule.kind is not OverflowKind.MESSAGE:
+                continue
+            if rule.target not in OVERFLOW_MESSAGES:
+                raise ConfigurationError(
+                    f"queue {queue.name!r} overflows to message {rule.target!r}, which does "
+                    f"not exist; use one of {sorted(OVERFLOW_MESSAGES)}"
+                )
+            if prompts is None:
+                raise ConfigurationError(
+                    f"queue {queue.name!r} overflows to message {rule.target!r} but the ACD "
+                    "has no prompts to play it; give the service its prompts"
+                )
         by_id: dict[str, Agent] = {}
         for agent in agents:
             if not _AGENT_ID.fullmatch(agent.id):
@@ -397,7 +421,7 @@ class AcdService:
         return cls(
             bus=bus,
             ami=ami,
-            queues=check_queues(queues),
+            queues=checked,
             agents=by_id,
             phones=dict(phones),
             priority_of=priority_of,
@@ -422,9 +446,10 @@ class AcdService:
         for sub in self._subscriptions:
             await self.bus.unsubscribe(sub, drain=False)
         self._subscriptions = []
-        for handle in self._timers.values():
+        for handle in [*self._timers.values(), *self._retry_timers.values()]:
             handle.cancel()
         self._timers.clear()
+        self._retry_timers.clear()
         for task in list(self._tasks):
             task.cancel()
 
@@ -706,10 +731,13 @@ class AcdService:
             CallbackResult(call.call_id, CallbackOutcome.NOT_REACHED, retry.callback_attempts, now),
         )
         self.retrying[call.call_id] = retry
-        asyncio.get_running_loop().call_later(policy.retry_after_s, self._retry_due, call.call_id)
+        self._retry_timers[call.call_id] = asyncio.get_running_loop().call_later(
+            policy.retry_after_s, self._retry_due, call.call_id
+        )
         return False
 
     def _retry_due(self, call_id: str) -> None:
+        self._retry_timers.pop(call_id, None)
         call = self.retrying.pop(call_id, None)
         if call is not None:
             self.waiting[call_id] = call  # its original place: enqueued_at and sequence kept
@@ -808,7 +836,10 @@ class AcdService:
             call = self.waiting.pop(assignment.call_id)
             queue = self.queues[call.queue]
             self.held[call.call_id] = _Held(
-                call, assignment.agent_id, f"hotline-acd-{uuid.uuid4().hex[:20]}"
+                call,
+                assignment.agent_id,
+                f"hotline-acd-{uuid.uuid4().hex[:20]}",
+                offered_at=now,
             )
             self._apply(
                 states.offer(
@@ -993,6 +1024,7 @@ class AcdService:
         list of channels (run after every AMI login): callers who hung up are abandoned,
         agents whose leg ended are released, agents who answered meanwhile are on the call,
         and callers parked in ``[hotline-wait]`` whose arrival event was lost are queued."""
+        asked_at = self.clock()
         try:
             channels = await self.ami.send_list({"Action": "CoreShowChannels"})
         except CtiError as exc:
@@ -1003,6 +1035,8 @@ class AcdService:
             if not call.callback_requested and call_id not in alive:
                 self._on_hangup(call_id)
         for call_id, held in list(self.held.items()):
+            if held.offered_at is None or held.offered_at >= asked_at:
+                continue  # rung after the snapshot: Asterisk may not have its leg yet
             leg = alive.get(held.ring_channel_id)
             if leg is None:
                 self._on_hangup(held.ring_channel_id)
