@@ -120,7 +120,7 @@ from crm_store.repositories.acd import SavedAgentState
 from crm_store.repositories.patients import PatientRepository
 from cti.ami import AmiClient, AmiEvent
 from cti.bus import EventBus
-from cti.errors import CtiError
+from cti.errors import AmiDisconnected, AmiTimeout, CtiError
 from cti.handover import HANDOVER_TOPIC, Handover
 
 log = logging.getLogger(__name__)
@@ -894,6 +894,13 @@ class AcdService:
         self._timers.pop(key, None)
         agent_id, kind, call_id = key
         agent = self.agents[agent_id]
+        if kind is TimerKind.RING and not self.ami.connected:
+            # The answer may be among the events lost with the link: hanging up now could
+            # cut a conversation. Wait for the link; resync() settles it from Asterisk.
+            self._timers[key] = asyncio.get_running_loop().call_later(
+                self.ring_backstop_s, self._timer_fired, key
+            )
+            return
         try:
             if kind is TimerKind.RING:
                 self._apply(states.ring_timeout(agent, call_id, self.clock()))
@@ -947,6 +954,10 @@ class AcdService:
     ) -> None:
         try:
             await self.ami.send(action)
+        except (AmiDisconnected, AmiTimeout) as exc:
+            # Asterisk may have rung the agent all the same: the ring timer (held while
+            # the link is down) and resync() after the reconnect settle it.
+            log.warning("ringing agent %s for %s is unconfirmed: %s", agent_id, call_id, exc)
         except CtiError as exc:
             log.error("ringing agent %s for %s failed: %s", agent_id, call_id, exc)
             agent = self.agents[agent_id]

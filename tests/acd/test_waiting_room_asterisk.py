@@ -329,3 +329,36 @@ async def test_acd_rebuilds_its_state_after_the_ami_link_comes_back(
     await rig.seen.wait_for(is_(CallBridged, stays.uniqueid), "first in line bridged", 30)
     for parked in (stays, unseen):
         await hang_up(rig, parked.channel)
+
+
+async def test_an_answer_lost_with_the_ami_link_is_found_on_reconnect(
+    make_rig, ami_proxy, test_settings
+):
+    from tests.fixtures.hotline import AMI_PROXY_PORT
+
+    proxied = test_settings.model_copy(update={"ami_port": AMI_PROXY_PORT})
+    rig: Rig = await make_rig({"1109": "Local/1109@agent-sim"}, settings=proxied)
+    rig.service.ring_backstop_s = 1.0  # Hotline's own ring timer: 3 s + 1 s
+    rig.service.login("1109", paused_reason="meeting")
+    caller = await queue_caller(rig)
+    rig.service.resume("1109")
+    await rig.seen.wait_for(is_(CallOffered, caller.uniqueid), "offer")
+    await rig.caller.log.wait_for(
+        lambda e: e.name == "Newchannel" and e.get("Channel").startswith("Local/1109@agent-sim"),
+        what="the agent's phone ringing",
+    )
+    ami_proxy.cut()  # the agent answers (after 1 s) while the ACD hears nothing
+    try:
+        await rig.caller.log.wait_for(
+            lambda e: e.name == "BridgeEnter" and e.get("Uniqueid") == caller.uniqueid,
+            what="the caller bridged by the agent's leg",
+        )
+        # Past the ring timeout and its backstop: the agent is not cut off.
+        await asyncio.sleep(rig.service.queues["general"].ring_timeout_s + 2)
+        assert rig.service.agent("1109").state is AgentState.RINGING
+    finally:
+        ami_proxy.restore()
+    await rig.seen.wait_for(is_(CallBridged, caller.uniqueid), "bridge found on reconnect", 60)
+    assert rig.service.agent("1109").state is AgentState.ON_CALL
+    await hang_up(rig, caller.channel)
+    await rig.seen.wait_for(state_is("1109", AgentState.WRAP_UP), "wrap-up after the call")
