@@ -27,7 +27,7 @@ from acd.service import (
 )
 from acd.wait_error import WaitErrorReport, wait_error
 from crm_store.gateway import StoreGateway
-from crm_store.repositories.acd import AcdRepository, SavedAgentState
+from crm_store.repositories.acd import AcdRepository, PendingCallback, SavedAgentState
 from cti.bus import EventBus, Subscription
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ class AcdJournal:
 
     async def saved_states(self) -> dict[str, SavedAgentState]:
         return await self.store.read(lambda s: AcdRepository(s).agent_states())
+
+    async def pending_callbacks(self, since: dt.datetime) -> list[PendingCallback]:
+        return await self.store.read(lambda s: AcdRepository(s).pending_callbacks(since))
 
     async def expected_wait_error(self, start: dt.datetime, end: dt.datetime) -> WaitErrorReport:
         """How far the expected waits told to callers queued in ``[start, end)`` were from

@@ -116,12 +116,13 @@ from acd.routing import (
 )
 from crm_store.errors import PatientNotFound
 from crm_store.gateway import StoreGateway
-from crm_store.repositories.acd import SavedAgentState
+from crm_store.repositories.acd import PendingCallback, SavedAgentState
 from crm_store.repositories.patients import PatientRepository
 from cti.ami import AmiClient, AmiEvent
 from cti.bus import EventBus
 from cti.errors import AmiDisconnected, AmiTimeout, CtiError
 from cti.handover import HANDOVER_TOPIC, Handover
+from ivr.flows import Findings, Identity
 
 log = logging.getLogger(__name__)
 
@@ -470,6 +471,58 @@ class AcdService:
                 self.login(agent_id, paused_reason=state.pause_reason)
             else:
                 self.login(agent_id, paused_reason=RESTART_PAUSE)
+
+    def restore_callbacks(self, pending: Iterable[PendingCallback]) -> list[str]:
+        """Callbacks asked for before a restart, back in their queues at their places
+        (oldest first). The IVR's findings did not survive: the pop shows the patient the
+        record names, identified but not verified again. Routed on the next tick, once the
+        AMI link is up. Returns the call ids restored."""
+        restored: list[str] = []
+        for item in pending:
+            queue = self.queues.get(item.queue)
+            if queue is None or item.call_key in self.waiting or self.callbacks is None:
+                log.warning("callback %s (queue %r) cannot be restored", item.call_key, item.queue)
+                continue
+            self._sequence += 1
+            patient = str(item.patient_id) if item.patient_id is not None else None
+            self.waiting[item.call_key] = WaitingCall(
+                call_id=item.call_key,
+                queue=queue.name,
+                enqueued_at=item.queued_at,
+                skill=queue.skill,
+                language=queue.language,
+                priority=PriorityClass(item.priority),
+                sequence=self._sequence,
+                patient_id=item.patient_id,
+                callback_requested=True,
+                callback_number=item.number,
+                callback_attempts=item.attempts,
+            )
+            findings = Findings(
+                reason="callback",
+                language=queue.language,
+                identity=Identity.IDENTIFIED if patient is not None else Identity.UNKNOWN,
+                patient_id=patient,
+                patient_name=None,
+                intent=None,
+                intents=(),
+                step="",
+                slots={},
+                turns=0,
+                last_heard=None,
+            )
+            self.handovers[item.call_key] = Handover(
+                uniqueid=item.call_key,
+                channel="",
+                queue=queue.name,
+                reason="callback",
+                skill=None,
+                language=queue.language,
+                findings=findings,
+                at=item.queued_at,
+            )
+            restored.append(item.call_key)
+        return restored
 
     # -- agents' own actions (the console calls these) ------------------------------
 
@@ -1043,6 +1096,8 @@ class AcdService:
             return
         alive = {c.get("Uniqueid"): c for c in channels}
         for call_id, call in list(self.waiting.items()):
+            if call.enqueued_at >= asked_at:
+                continue  # queued after the snapshot was asked for: not in it, yet alive
             if not call.callback_requested and call_id not in alive:
                 self._on_hangup(call_id)
         for call_id, held in list(self.held.items()):
@@ -1087,8 +1142,8 @@ class AcdService:
                 if call is not None:
                     self._overflow(call, move.reason, move.rule, now)
                     moved = True
-        if moved:
-            self._route()
+        if moved or self.ami.connected:
+            self._route()  # also picks up restored callbacks and retries once the link is up
         if self.announcements is not None and self.prompts is not None:
             self._announce(self.announcements, now)
 

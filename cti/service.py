@@ -4,6 +4,7 @@ wires them by constructor. Nothing else in the code base creates long-lived part
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -174,6 +175,9 @@ class Hotline:
             acd_journal = AcdJournal(bus, store)
             acd_journal.start()
             acd.restore(await acd_journal.saved_states())
+            # Callbacks asked for in the last 12 h and not yet placed keep their places.
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)
+            acd.restore_callbacks(await acd_journal.pending_callbacks(since))
             await acd.start()
             web.app.state.services.acd = acd  # agents set their own state from the console
         hotline = cls(

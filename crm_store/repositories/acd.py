@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from acd.model import AgentState
@@ -46,6 +46,19 @@ class AcdCallRecord:
     overflow_target: str | None = None
     expected_wait_told_s: float | None = None
     wait_after_told_s: float | None = None
+
+
+@dataclass(frozen=True)
+class PendingCallback:
+    """A callback asked for and not yet connected or given up (to restore after a restart)."""
+
+    call_key: str
+    queue: str
+    priority: str
+    patient_id: int | None
+    queued_at: dt.datetime
+    number: str
+    attempts: int
 
 
 class AcdRepository:
@@ -140,6 +153,31 @@ class AcdRepository:
             row.overflow_target = target
             if to_queue:
                 row.queue = target
+
+    def pending_callbacks(self, since: dt.datetime) -> list[PendingCallback]:
+        """Callbacks requested by callers queued since ``since`` that were neither connected
+        nor given up, oldest first (their order in the queue)."""
+        rows = self.session.scalars(
+            select(AcdCall)
+            .where(
+                AcdCall.queued_at >= since,
+                AcdCall.callback_number.is_not(None),
+                or_(AcdCall.callback_outcome.is_(None), AcdCall.callback_outcome == "not_reached"),
+            )
+            .order_by(AcdCall.queued_at, AcdCall.call_key)
+        )
+        return [
+            PendingCallback(
+                r.call_key,
+                r.queue,
+                r.priority,
+                r.patient_id,
+                r.queued_at,
+                r.callback_number or "",
+                r.callback_attempts,
+            )
+            for r in rows
+        ]
 
     def told_waits(self, start: dt.datetime, end: dt.datetime) -> list[tuple[float, float]]:
         """``(told_s, actual_s)`` of the calls queued in ``[start, end)`` that were told an

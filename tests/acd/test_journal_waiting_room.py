@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from acd.callbacks import CallbackOutcome
+from sqlalchemy.orm import Session
+
+from acd.callbacks import CallbackOutcome, CallbackPolicy
 from acd.journal import AcdJournal
-from acd.model import OverflowKind, PriorityClass
+from acd.model import OverflowKind, PriorityClass, Queue
 from acd.routing import OverflowReason
 from acd.service import (
+    AcdService,
     CallbackPlaced,
     CallbackRequested,
     CallbackResult,
@@ -109,4 +112,48 @@ async def test_callback_overflow_and_told_wait_land_on_the_call_record(database:
         assert report.bias_s == -15.0
         assert (await journal.expected_wait_error(at(1), at(3600))).calls == 0
     finally:
+        store.close()
+
+
+async def test_callbacks_not_yet_placed_survive_a_restart_in_their_places(database: Database):
+    def write(session: Session) -> None:
+        repo = AcdRepository(session)
+        for key, minutes, priority in (
+            ("old.1", -24 * 60, "normal"),  # asked a day ago: stale, not restored
+            ("cb.1", 0, "normal"),
+            ("cb.2", 1, "vip"),
+            ("done.1", 2, "normal"),  # connected: nothing left to do
+            ("held.1", 3, "normal"),  # a caller who held: not a callback
+        ):
+            repo.call_queued(
+                key, queue="general", priority=priority, patient_id=None, at=at(60 * minutes)
+            )
+        for key in ("old.1", "cb.1", "cb.2", "done.1"):
+            repo.callback_requested(key, "+8613800138000", at(600))
+        repo.callback_result("cb.2", CallbackOutcome.NOT_REACHED.value, 1)
+        repo.callback_result("done.1", CallbackOutcome.CONNECTED.value, 1)
+
+    store = StoreGateway(database)
+    bus = EventBus()
+    try:
+        await store.write(write)
+        journal = AcdJournal(bus, store)
+        pending = await journal.pending_callbacks(since=at(-12 * 3600))
+        service = AcdService.build(  # type: ignore[arg-type]
+            bus=bus,
+            ami=None,
+            queues=[Queue("general", "general", "zh")],
+            agents=[],
+            phones={},
+            callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
+        )
+        assert service.restore_callbacks(pending) == ["cb.1", "cb.2"]
+        first, second = service.waiting["cb.1"], service.waiting["cb.2"]
+        assert first.callback_requested and first.channel is None
+        assert first.callback_number == "+8613800138000" and first.enqueued_at == T0
+        assert (second.priority, second.callback_attempts) == (PriorityClass.VIP, 1)
+        assert first.sequence < second.sequence
+        assert service.handovers["cb.2"].reason == "callback"
+    finally:
+        await bus.close()
         store.close()
