@@ -133,3 +133,12 @@ def handover_of(parked: Parked, queue: str, patient_id: str | None = None) -> Ha
 
 def state_is(agent_id: str, state: AgentState) -> Callable[[Any], bool]:
     return lambda p: isinstance(p, StateChanged) and p.agent_id == agent_id and p.new is state
+
+
+async def hung_up(caller: CallerSide, uniqueid: str, what: str, timeout_s: float = 60) -> None:
+    """Wait until Asterisk reports the end of channel ``uniqueid``."""
+    await caller.log.wait_for(
+        lambda e: e.name == "Hangup" and e.get("Uniqueid") == uniqueid,
+        what=what,
+        timeout_s=timeout_s,
+    )

@@ -19,7 +19,7 @@ from crm_store.repositories.patients import PatientRepository
 from cti.handover import HANDOVER_TOPIC
 from cti.service import Hotline
 from cti.settings import AcdAgentSetting, AcdCallbackSetting, AcdQueueSetting
-from tests.acd.live import Seen, handover_of, park_caller
+from tests.acd.live import Seen, handover_of, hung_up, park_caller
 from tests.fixtures.hotline import CallerSide
 
 pytestmark = pytest.mark.asterisk
@@ -164,11 +164,7 @@ async def test_overflow_and_callbacks_from_settings_reach_the_call_record(
         await seen.wait_for(
             lambda p: isinstance(p, CallOverflowed) and p.call_id == parked.uniqueid, "overflow"
         )
-        await caller_ami.log.wait_for(
-            lambda e: e.name == "Hangup" and e.get("Uniqueid") == parked.uniqueid,
-            what="goodbye after the message",
-            timeout_s=60,
-        )
+        await hung_up(caller_ami, parked.uniqueid, "goodbye after the message")
         await hotline.bus.drain()  # the journal has written what it was sent
         with hotline.database.session() as session:
             row = AcdRepository(session).get_call(parked.uniqueid)

@@ -37,7 +37,7 @@ from cti.asterisk import AsteriskRunner
 from cti.handover import HANDOVER_TOPIC
 from ivr.cli import prompt_cache_dir
 from ivr.prompts import PromptCache, PromptRenderer
-from tests.acd.live import Parked, Rig, handover_of, park_caller, state_is
+from tests.acd.live import Parked, Rig, handover_of, hung_up, park_caller, state_is
 
 pytestmark = pytest.mark.asterisk
 
@@ -82,11 +82,7 @@ async def test_callback_caller_keeps_their_place_and_is_called_back_when_their_t
     assert (requested.call_id, requested.number) == (called_back.uniqueid, E164)
 
     # The caller hears the number read back and Asterisk hangs up: the call lives on.
-    await rig.caller.log.wait_for(
-        lambda e: e.name == "Hangup" and e.get("Uniqueid") == called_back.uniqueid,
-        what="the callback caller's hang-up",
-        timeout_s=60,
-    )
+    await hung_up(rig.caller, called_back.uniqueid, "the callback caller's hang-up")
     waiting = rig.service.waiting[called_back.uniqueid]
     assert waiting.callback_requested and waiting.channel is None
     last = await queue_caller(rig)
@@ -228,11 +224,7 @@ async def test_queue_with_nobody_staffed_plays_its_message_and_ends_the_call(mak
     )
     assert parked.uniqueid not in rig.service.waiting
     # The message is played, then Asterisk says goodbye: the caller's channel ends.
-    await rig.caller.log.wait_for(
-        lambda e: e.name == "Hangup" and e.get("Uniqueid") == parked.uniqueid,
-        what="hang-up after the message",
-        timeout_s=60,
-    )
+    await hung_up(rig.caller, parked.uniqueid, "hang-up after the message")
     assert not rig.seen.of(CallAbandoned)
 
 
