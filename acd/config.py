@@ -30,6 +30,7 @@ def queue_from_setting(setting: AcdQueueSetting) -> Queue:
         language=setting.language,
         ring_timeout_s=setting.ring_timeout_s,
         wrap_up_s=setting.wrap_up_s,
+        service_level_target_s=setting.service_level_target_s,
         max_waiting=setting.max_waiting,
         max_wait_s=setting.max_wait_s,
         overflow=rule,

@@ -45,6 +45,9 @@ TOPICS = (
     "acd.overflowed",
     "acd.announced",
 )
+#: Published (with the event) once the event's row is written: readers of the rows (the
+#: wallboard) re-read then, not on the ``acd.*`` event, which may still be unwritten.
+WRITTEN_TOPIC = "acd_journal.written"
 
 
 class AcdJournal:
@@ -114,3 +117,4 @@ class AcdJournal:
                     repo.wait_told(event.call_id, told, event.at)
 
         await self.store.write(work)
+        self.bus.publish(WRITTEN_TOPIC, event)

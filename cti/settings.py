@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from crm_store.enums import PreferredLanguage
 from crm_store.identifiers import NationalIdHasher
 from cti.dialer.config import DialerPolicy, check_timezone
 
@@ -35,11 +36,10 @@ class Environment(str, enum.Enum):
     PRODUCTION = "production"
 
 
-class Language(str, enum.Enum):
-    """Prompt languages; the value is the flow directory under dialplans/ivr/."""
-
-    MANDARIN = "zh"
-    ENGLISH = "en"
+#: Prompt languages; the value is the flow directory under dialplans/ivr/. The same enum
+#: as a patient's preferred language, so the two cannot drift apart. (An IVR session
+#: stores its flow language as text: a test-only flow such as ko has no member here.)
+Language = PreferredLanguage
 
 
 class AsteriskMode(str, enum.Enum):
@@ -81,6 +81,8 @@ class AcdQueueSetting(BaseModel):
     language: str = Field(min_length=1, max_length=10)
     ring_timeout_s: float = Field(default=20.0, gt=0)
     wrap_up_s: float = Field(default=30.0, ge=0)
+    #: Answered within this many seconds counts for the service level (live and reports).
+    service_level_target_s: float = Field(default=20.0, gt=0)
     max_waiting: int | None = Field(default=None, ge=0)
     max_wait_s: float | None = Field(default=None, gt=0)
     overflow_to_queue: str | None = Field(default=None, min_length=1, max_length=40)

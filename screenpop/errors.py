@@ -19,6 +19,7 @@ and written to logs, so they never carry passwords or patient identifiers.
     │                                the agent's current state does not allow
     ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
     ├── RecordingUnavailable    410  a recording's file is missing or damaged (reported)
+    ├── InvalidPeriod           422  a report period that is malformed, backwards or too long
     └── AuditUnavailable        503  the access could not be audited, so nothing is shown
 
     crm_store.errors.StoreError (mapped, not raised here)
@@ -142,6 +143,11 @@ class RecordingUnavailable(WebError):
         self.recording_id = recording_id
 
 
+class InvalidPeriod(WebError):
+    code = "invalid_period"
+    message_key = "error_invalid_period"
+
+
 class AuditUnavailable(WebError):
     code = "audit_unavailable"
     message_key = "error_audit_unavailable"
@@ -159,6 +165,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (LoginRefused, 401),
     (Forbidden, 403),
     (RecordingUnavailable, 410),
+    (InvalidPeriod, 422),
     (CrossOriginRefused, 403),
     (NotYourCall, 403),
     (NoPatientOnCall, 409),

@@ -25,6 +25,7 @@ from acd.service import (
 )
 from cti.handover import HANDOVER_TOPIC
 from tests.acd.live import QUEUES as QUEUES  # re-exported: other suites import them here
+from tests.acd.live import Parked as Parked
 from tests.acd.live import Rig, handover_of, park_caller, state_is
 from tests.acd.live import Seen as Seen
 

@@ -2,7 +2,7 @@
 (reason, target) and the expected wait the caller was told beside the wait they had.
 
 Revision ID: 0008_acd_callbacks
-Revises: 0006
+Revises: 0007_complaint_voice_message
 Create Date: 2026-11-29 04:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_acd_callbacks"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007_complaint_voice_message"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
