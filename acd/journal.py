@@ -5,15 +5,29 @@ off the AMI reader's path."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from acd.agent_states import StateChanged
-from acd.service import CallAbandoned, CallAnswered, CallEnded, CallOffered, CallQueued
+from acd.model import OverflowKind
+from acd.service import (
+    CallAbandoned,
+    CallAnswered,
+    CallbackPlaced,
+    CallbackRequested,
+    CallbackResult,
+    CallEnded,
+    CallOffered,
+    CallOverflowed,
+    CallQueued,
+    WaitAnnounced,
+)
+from acd.wait_error import WaitErrorReport, wait_error
 from crm_store.gateway import StoreGateway
-from crm_store.repositories.acd import AcdRepository, SavedAgentState
+from crm_store.repositories.acd import AcdRepository, PendingCallback, SavedAgentState
 from cti.bus import EventBus, Subscription
 
 log = logging.getLogger(__name__)
@@ -25,6 +39,11 @@ TOPICS = (
     "acd.answered",
     "acd.abandoned",
     "acd.ended",
+    "acd.callback_requested",
+    "acd.callback_placed",
+    "acd.callback_result",
+    "acd.overflowed",
+    "acd.announced",
 )
 #: Published (with the event) once the event's row is written: readers of the rows (the
 #: wallboard) re-read then, not on the ``acd.*`` event, which may still be unwritten.
@@ -48,6 +67,15 @@ class AcdJournal:
     async def saved_states(self) -> dict[str, SavedAgentState]:
         return await self.store.read(lambda s: AcdRepository(s).agent_states())
 
+    async def pending_callbacks(self, since: dt.datetime) -> list[PendingCallback]:
+        return await self.store.read(lambda s: AcdRepository(s).pending_callbacks(since))
+
+    async def expected_wait_error(self, start: dt.datetime, end: dt.datetime) -> WaitErrorReport:
+        """How far the expected waits told to callers queued in ``[start, end)`` were from
+        the waits they then had (mean absolute error and bias)."""
+        pairs = await self.store.read(lambda s: AcdRepository(s).told_waits(start, end))
+        return wait_error(pairs)
+
     async def _on_event(self, _topic: str, event: Any) -> None:
         def work(session: Session) -> None:
             repo = AcdRepository(session)
@@ -63,13 +91,30 @@ class AcdJournal:
                         at=event.at,
                     )
                 case CallOffered():
-                    repo.call_offered(event.call_id, event.agent_id)
+                    repo.call_offered(event.call_id, event.agent_id, event.at)
                 case CallAnswered():
                     repo.call_answered(event.call_id, event.agent_id, event.at)
                 case CallAbandoned():
                     repo.call_abandoned(event.call_id, event.at)
                 case CallEnded():
                     repo.call_ended(event.call_id, event.at)
+                case CallbackRequested():
+                    repo.callback_requested(event.call_id, event.number, event.at)
+                case CallbackPlaced():
+                    repo.callback_placed(event.call_id, event.at)
+                case CallbackResult():
+                    repo.callback_result(event.call_id, event.outcome.value, event.attempts)
+                case CallOverflowed():
+                    repo.call_overflowed(
+                        event.call_id,
+                        event.reason.value,
+                        event.target,
+                        to_queue=event.kind is OverflowKind.QUEUE,
+                    )
+                    if event.kind is OverflowKind.MESSAGE:
+                        repo.call_ended(event.call_id, event.at)
+                case WaitAnnounced(expected_wait_s=float() as told):
+                    repo.wait_told(event.call_id, told, event.at)
 
         await self.store.write(work)
         self.bus.publish(WRITTEN_TOPIC, event)

@@ -130,6 +130,7 @@ class OverflowRule:
     kind: OverflowKind
     target: str
     when_no_agents: bool = True
+    then_fallback: bool = False  # after a MESSAGE: Asterisk's fallback queue, not goodbye
 
     def __post_init__(self) -> None:
         if not self.target:
@@ -208,6 +209,7 @@ class WaitingCall:
     at_head: bool = False
     offers: int = 0
     queue_since: datetime | None = None
+    callback_attempts: int = 0
 
     def __post_init__(self) -> None:
         where = f"WaitingCall {self.call_id}"
@@ -262,6 +264,10 @@ class WaitingCall:
     def with_callback(self, number: str) -> WaitingCall:
         """The caller hung up to be called back on ``number``: same place, no channel."""
         return replace(self, channel=None, callback_requested=True, callback_number=number)
+
+    def callback_not_reached(self) -> WaitingCall:
+        """A callback whose patient did not answer: one attempt more, same place."""
+        return replace(self, callback_attempts=self.callback_attempts + 1, at_head=False)
 
     def back_at_head(self) -> WaitingCall:
         """The call after an offer nobody answered: first in line again."""

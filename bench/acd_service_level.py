@@ -44,16 +44,9 @@ class Outcome:
         return [w for waits in self.waits.values() for w in waits]
 
 
-def simulate(
-    agents_n: int,
-    arrival_rate: float,
-    handle_s: float,
-    seconds: float,
-    rng: random.Random,
-    priority_share: float = 0.0,
-) -> Outcome:
-    """Run the queue for ``seconds`` of simulated time; the waits of the callers served."""
-    agents = {
+def idle_agents(agents_n: int) -> dict[str, Agent]:
+    """``agents_n`` agents for QUEUE, all available since the simulation's start."""
+    return {
         f"agent{i:03d}": Agent(
             f"agent{i:03d}",
             skills={"appointments": 3},
@@ -63,6 +56,18 @@ def simulate(
         )
         for i in range(agents_n)
     }
+
+
+def simulate(
+    agents_n: int,
+    arrival_rate: float,
+    handle_s: float,
+    seconds: float,
+    rng: random.Random,
+    priority_share: float = 0.0,
+) -> Outcome:
+    """Run the queue for ``seconds`` of simulated time; the waits of the callers served."""
+    agents = idle_agents(agents_n)
     waiting: dict[str, WaitingCall] = {}
     events: list[tuple[float, int, str, str]] = []  # (time, seq, kind, id)
     seq = 0

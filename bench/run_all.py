@@ -36,6 +36,7 @@ CHART = HERE / "results.svg"
 BENCHMARKS: dict[str, list[str]] = {
     "acd_routing": [],
     "acd_service_level": [],
+    "acd_expected_wait": [],
     "screen_pop": [],
     "ami_ingest": [],
     "store_lookup": [],

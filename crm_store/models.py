@@ -789,3 +789,14 @@ class AcdCall(Base):
     agent_notes: Mapped[str | None] = mapped_column(Text)
     wrapped_up_by: Mapped[str | None] = mapped_column(String(64))
     wrapped_up_at: Mapped[dt.datetime | None]
+    # Callbacks, overflow and the told expected wait (migration 0008_acd_callbacks).
+    callback_number: Mapped[str | None] = mapped_column(String(20))  # E.164
+    callback_requested_at: Mapped[dt.datetime | None]
+    callback_placed_at: Mapped[dt.datetime | None]  # the latest attempt's dialling
+    callback_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    callback_outcome: Mapped[str | None] = mapped_column(String(20))  # CallbackOutcome value
+    overflow_reason: Mapped[str | None] = mapped_column(String(20))  # OverflowReason value
+    overflow_target: Mapped[str | None] = mapped_column(String(40))  # queue or message
+    expected_wait_told_s: Mapped[float | None] = mapped_column(Float)  # first estimate said
+    expected_wait_told_at: Mapped[dt.datetime | None]
+    wait_after_told_s: Mapped[float | None] = mapped_column(Float)  # told -> first offer

@@ -4,12 +4,15 @@ wires them by constructor. Nothing else in the code base creates long-lived part
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from acd.config import announcement_policy, callback_policy, queue_from_setting
 from acd.journal import AcdJournal
-from acd.model import Agent, Queue
+from acd.model import Agent
 from acd.service import AcdService, patient_priority
+from acd.wait_prompts import prompt_player
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from cti.ami import AmiClient, Backoff
@@ -160,16 +163,23 @@ class Hotline:
             acd = AcdService.build(
                 bus=bus,
                 ami=ami,
-                queues=[Queue(**q.model_dump()) for q in settings.acd_queues],
+                queues=[queue_from_setting(q) for q in settings.acd_queues],
                 agents=[
                     Agent(a.id, skills=a.skills, languages=a.languages) for a in settings.acd_agents
                 ],
                 phones={a.id: a.phone for a in settings.acd_agents},
                 priority_of=patient_priority(store),
+                prompts=prompt_player(prompts, layout),
+                announcements=announcement_policy(settings.acd_announcements),
+                callbacks=callback_policy(settings.acd_callbacks),
+                region=settings.country,
             )
             acd_journal = AcdJournal(bus, store)
             acd_journal.start()
             acd.restore(await acd_journal.saved_states())
+            # Callbacks asked for in the last 12 h and not yet placed keep their places.
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)
+            acd.restore_callbacks(await acd_journal.pending_callbacks(since))
             await acd.start()
             web.app.state.services.acd = acd  # agents set their own state from the console
         hotline = cls(

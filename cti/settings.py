@@ -71,6 +71,11 @@ class AcdAgentSetting(BaseModel):
 
 
 class AcdQueueSetting(BaseModel):
+    """A queue. Past ``max_waiting`` callers holding, ``max_wait_s`` in the queue, or with
+    nobody staffed (``overflow_when_no_agents``), callers go to ``overflow_to_queue`` or
+    hear ``overflow_message`` (``busy`` / ``closed``, acd/announcements.py) and then hang up,
+    or with ``overflow_then_fallback`` go on to Asterisk's fallback queue."""
+
     name: str = Field(min_length=1, max_length=40)
     skill: str = Field(min_length=1, max_length=40)
     language: str = Field(min_length=1, max_length=10)
@@ -78,6 +83,38 @@ class AcdQueueSetting(BaseModel):
     wrap_up_s: float = Field(default=30.0, ge=0)
     #: Answered within this many seconds counts for the service level (live and reports).
     service_level_target_s: float = Field(default=20.0, gt=0)
+    max_waiting: int | None = Field(default=None, ge=0)
+    max_wait_s: float | None = Field(default=None, gt=0)
+    overflow_to_queue: str | None = Field(default=None, min_length=1, max_length=40)
+    overflow_message: str | None = Field(default=None, pattern=r"^(busy|closed)$")
+    overflow_then_fallback: bool = False
+    overflow_when_no_agents: bool = True
+
+    @model_validator(mode="after")
+    def _one_overflow_target(self) -> AcdQueueSetting:
+        if self.overflow_to_queue and self.overflow_message:
+            raise ValueError(
+                f"queue {self.name!r} overflows both to a queue and to a message; choose one"
+            )
+        return self
+
+
+class AcdCallbackSetting(BaseModel):
+    """Callbacks for waiting callers (key 1). ``dial_template`` is the patient's phone with
+    ``{number}`` (E.164) or ``{digits}``, e.g. ``PJSIP/{number}@carrier``."""
+
+    dial_template: str = Field(min_length=1, max_length=120)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_after_s: float = Field(default=300.0, ge=0)
+    ring_s: int = Field(default=30, ge=1, le=120)
+
+
+class AcdAnnouncementSetting(BaseModel):
+    """When waiting callers hear their place and expected wait."""
+
+    first_after_s: float = Field(default=30.0, ge=0)
+    every_s: float = Field(default=60.0, gt=0)
+    min_wait_s: float = Field(default=60.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -148,6 +185,8 @@ class Settings(BaseSettings):
     # handed to a person go to Asterisk's queue ([hotline-agents]) as before.
     acd_agents: list[AcdAgentSetting] = Field(default_factory=list)
     acd_queues: list[AcdQueueSetting] = Field(default_factory=list)
+    acd_callbacks: AcdCallbackSetting | None = None
+    acd_announcements: AcdAnnouncementSetting | None = Field(default_factory=AcdAnnouncementSetting)
 
     # Outbound dialer: calling hours, attempts, lines, do-not-call (cti/dialer/config.py).
     dialer: DialerPolicy = Field(default_factory=DialerPolicy)

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from acd.model import AgentState
@@ -38,6 +38,28 @@ class AcdCallRecord:
     wait_s: float | None
     abandoned: bool
     ended_at: dt.datetime | None
+    callback_number: str | None = None
+    callback_requested_at: dt.datetime | None = None
+    callback_placed_at: dt.datetime | None = None
+    callback_attempts: int = 0
+    callback_outcome: str | None = None
+    overflow_reason: str | None = None
+    overflow_target: str | None = None
+    expected_wait_told_s: float | None = None
+    wait_after_told_s: float | None = None
+
+
+@dataclass(frozen=True)
+class PendingCallback:
+    """A callback asked for and not yet connected or given up (to restore after a restart)."""
+
+    call_key: str
+    queue: str
+    priority: str
+    patient_id: int | None
+    queued_at: dt.datetime
+    number: str
+    attempts: int
 
 
 class AcdRepository:
@@ -89,11 +111,91 @@ class AcdRepository:
             )
         )
 
-    def call_offered(self, call_key: str, agent_key: str) -> None:
+    def call_offered(self, call_key: str, agent_key: str, at: dt.datetime | None = None) -> None:
         row = self._call(call_key)
         if row is not None:
             row.offers += 1
             row.offered_to = agent_key
+            told_at = row.expected_wait_told_at
+            if at is not None and told_at is not None and row.wait_after_told_s is None:
+                row.wait_after_told_s = (at - told_at).total_seconds()
+
+    def wait_told(self, call_key: str, expected_wait_s: float, at: dt.datetime) -> None:
+        """The caller was told to expect ``expected_wait_s``; the first estimate is kept
+        (it is what the caller planned by) and compared with the wait until the offer."""
+        row = self._call(call_key)
+        if row is not None and row.expected_wait_told_s is None:
+            row.expected_wait_told_s = expected_wait_s
+            row.expected_wait_told_at = at
+
+    def callback_requested(self, call_key: str, number: str, at: dt.datetime) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.callback_number = number
+            row.callback_requested_at = at
+
+    def callback_placed(self, call_key: str, at: dt.datetime) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.callback_placed_at = at
+
+    def callback_result(self, call_key: str, outcome: str, attempts: int) -> None:
+        row = self._call(call_key)
+        if row is not None:
+            row.callback_outcome = outcome
+            row.callback_attempts = attempts
+
+    def call_overflowed(self, call_key: str, reason: str, target: str, *, to_queue: bool) -> None:
+        """The caller left their queue by its overflow rule: to queue ``target`` (the row
+        follows them there) or to message ``target``."""
+        row = self._call(call_key)
+        if row is not None:
+            row.overflow_reason = reason
+            row.overflow_target = target
+            if to_queue:
+                row.queue = target
+
+    def pending_callbacks(self, since: dt.datetime) -> list[PendingCallback]:
+        """Callbacks requested by callers queued since ``since`` that were neither connected
+        nor given up, oldest first (their order in the queue)."""
+        rows = self.session.scalars(
+            select(AcdCall)
+            .where(
+                AcdCall.queued_at >= since,
+                AcdCall.callback_number.is_not(None),
+                or_(AcdCall.callback_outcome.is_(None), AcdCall.callback_outcome == "not_reached"),
+            )
+            .order_by(AcdCall.queued_at, AcdCall.call_key)
+        )
+        return [
+            PendingCallback(
+                r.call_key,
+                r.queue,
+                r.priority,
+                r.patient_id,
+                r.queued_at,
+                r.callback_number or "",
+                r.callback_attempts,
+            )
+            for r in rows
+        ]
+
+    def told_waits(self, start: dt.datetime, end: dt.datetime) -> list[tuple[float, float]]:
+        """``(told_s, actual_s)`` of the calls queued in ``[start, end)`` that were told an
+        expected wait and then offered to an agent."""
+        rows = self.session.execute(
+            select(AcdCall.expected_wait_told_s, AcdCall.wait_after_told_s).where(
+                AcdCall.queued_at >= start,
+                AcdCall.queued_at < end,
+                AcdCall.expected_wait_told_s.is_not(None),
+                AcdCall.wait_after_told_s.is_not(None),
+            )
+        )
+        return [
+            (float(told), float(actual))
+            for told, actual in rows
+            if told is not None and actual is not None
+        ]
 
     def call_answered(self, call_key: str, agent_key: str, at: dt.datetime) -> None:
         row = self._call(call_key)
@@ -177,4 +279,13 @@ def _record(r: AcdCall) -> AcdCallRecord:
         r.wait_s,
         r.abandoned,
         r.ended_at,
+        r.callback_number,
+        r.callback_requested_at,
+        r.callback_placed_at,
+        r.callback_attempts,
+        r.callback_outcome,
+        r.overflow_reason,
+        r.overflow_target,
+        r.expected_wait_told_s,
+        r.wait_after_told_s,
     )

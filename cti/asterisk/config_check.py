@@ -37,6 +37,8 @@ REQUIRED_CONTEXTS = (
     "hotline-wait",
     "hotline-hangup",
     "hotline-acd-agent",
+    "hotline-acd-callback",
+    "hotline-acd-overflow",
 )
 SIMULATION_CONTEXTS = ("caller-sim", "caller-sim-inbound", "agent-sim")
 FORBIDDEN_WRITE = {

@@ -10,7 +10,7 @@ import pytest
 from acd.model import AgentState
 from acd.service import CallBridged, CallOffered, CallQueued
 from cti.settings import AcdAgentSetting, AcdQueueSetting
-from tests.acd.test_service_asterisk import Seen
+from tests.acd.live import Seen
 from tests.ivr.test_ivr_live_calls import Clinic, LiveCall, build_clinic, verified_at_menu_then
 
 pytestmark = pytest.mark.asterisk

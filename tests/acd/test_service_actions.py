@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from acd.errors import UnknownAgent, UnsafeDialValue
-from acd.model import Agent
-from acd.service import AcdService, originate_agent_action
+from acd.errors import ConfigurationError, UnknownAgent, UnsafeDialValue
+from acd.model import Agent, OverflowKind, OverflowRule, Queue
+from acd.service import AcdService, originate_agent_action, originate_callback_action
 from cti.bus import EventBus
 
 GOOD = {
@@ -59,5 +59,40 @@ async def test_every_agent_needs_a_safe_phone():
     with pytest.raises(UnsafeDialValue):
         AcdService.build(  # type: ignore[arg-type]
             bus=bus, ami=None, queues=(), agents=[agent], phones={"1001": "DAHDI/1"}
+        )
+    await bus.close()
+
+
+def test_a_callback_rings_the_agent_into_the_dialling_context():
+    action = originate_callback_action(
+        phone="PJSIP/agent1001",
+        agent_id="1001",
+        call_id="1700000000.42",
+        patient_dial="PJSIP/+8613800138000@carrier",
+        patient_ring_s=30,
+        channel_id="hotline-acd-abc",
+        ring_timeout_s=20.0,
+    )
+    assert action["Context"] == "hotline-acd-callback"
+    assert "HOTLINE_CALLBACK_DIAL=PJSIP/+8613800138000@carrier" in action["Variable"]
+    assert not any(str(v).startswith("HOTLINE_ACD_CALLER") for v in action["Variable"])
+
+
+async def test_overflow_messages_must_exist_and_be_playable():
+    agent = Agent("1001", skills={"general": 1}, languages={"zh": 1})
+    phones = {"1001": "PJSIP/agent1001"}
+    bus = EventBus()
+
+    def queue(message: str) -> Queue:
+        return Queue("q", "general", "zh", overflow=OverflowRule(OverflowKind.MESSAGE, message))
+
+    async def speak(text: str, language: str) -> str:
+        return "/tmp/prompt"
+
+    with pytest.raises(ConfigurationError, match="no prompts"):
+        AcdService.build(bus=bus, ami=None, queues=[queue("busy")], agents=[agent], phones=phones)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        AcdService.build(  # type: ignore[arg-type]
+            bus=bus, ami=None, queues=[queue("lunch")], agents=[agent], phones=phones, prompts=speak
         )
     await bus.close()

@@ -9,17 +9,13 @@ the service's bus. Simulated agents are ``Local/<ext>@agent-sim`` (answers after
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from acd.agent_states import StateChanged
-from acd.model import Agent, AgentState, Queue
+from acd.model import AgentState
 from acd.service import (
-    AcdService,
     CallAbandoned,
     CallAnswered,
     CallBridged,
@@ -27,143 +23,13 @@ from acd.service import (
     CallQueued,
     CallRequeued,
 )
-from cti.ami import AmiClient
-from cti.asterisk import AsteriskRunner
-from cti.bus import EventBus
-from cti.handover import HANDOVER_TOPIC, Handover
-from cti.settings import Settings
-from ivr.flows import Findings, Identity
-from tests.fixtures.hotline import CallerSide
+from cti.handover import HANDOVER_TOPIC
+from tests.acd.live import QUEUES as QUEUES  # re-exported: other suites import them here
+from tests.acd.live import Parked as Parked
+from tests.acd.live import Rig, handover_of, park_caller, state_is
+from tests.acd.live import Seen as Seen
 
 pytestmark = pytest.mark.asterisk
-
-QUEUES = (
-    Queue("general", skill="general", language="zh", ring_timeout_s=3, wrap_up_s=1),
-    Queue("vip", skill="general", language="zh", ring_timeout_s=3, wrap_up_s=1),
-)
-
-
-@dataclass
-class Seen:
-    """Everything the service published, with a way to wait for what a test expects."""
-
-    items: list[tuple[str, Any]] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def add(self, topic: str, payload: Any) -> None:
-        self.items.append((topic, payload))
-        self.changed.set()
-
-    async def wait_for(
-        self, predicate: Callable[[Any], bool], what: str, timeout_s: float = 20
-    ) -> Any:
-        async def _wait() -> Any:
-            seen = 0
-            while True:
-                for _topic, payload in self.items[seen:]:
-                    if predicate(payload):
-                        return payload
-                seen = len(self.items)
-                self.changed.clear()
-                await self.changed.wait()
-
-        try:
-            return await asyncio.wait_for(_wait(), timeout_s)
-        except TimeoutError:
-            raise AssertionError(
-                f"no {what} within {timeout_s} s; saw {[t for t, _ in self.items]}"
-            ) from None
-
-    def of(self, kind: type) -> list[Any]:
-        return [p for _t, p in self.items if isinstance(p, kind)]
-
-
-@dataclass
-class Rig:
-    service: AcdService
-    bus: EventBus
-    seen: Seen
-    caller: CallerSide
-
-
-@pytest.fixture
-async def make_rig(
-    asterisk: AsteriskRunner, test_settings: Settings, caller_ami: CallerSide
-) -> AsyncIterator[Callable[[Mapping[str, str]], Any]]:
-    built: list[tuple[AcdService, AmiClient, EventBus]] = []
-
-    async def build(phones: Mapping[str, str]) -> Rig:
-        bus = EventBus()
-        seen = Seen()
-        bus.subscribe("test-acd", ["acd.*"], seen.add)
-        ami = AmiClient.from_settings(test_settings, bus)
-        agents = [Agent(a, skills={"general": 3}, languages={"zh": 5}) for a in phones]
-        service = AcdService.build(bus=bus, ami=ami, queues=QUEUES, agents=agents, phones=phones)
-        await service.start()
-        await ami.start(wait_s=30)
-        built.append((service, ami, bus))
-        return Rig(service, bus, seen, caller_ami)
-
-    yield build
-    for service, ami, bus in built:
-        await service.close()
-        await ami.close()
-        await bus.close()
-
-
-@dataclass(frozen=True)
-class Parked:
-    uniqueid: str
-    channel: str
-
-
-async def park_caller(caller: CallerSide, *, hold_s: int = 25) -> Parked:
-    """A simulated caller, answered and waiting in [hotline-wait] with music."""
-    events = await caller.ami.send_list(
-        {
-            "Action": "Originate",
-            "Channel": "Local/s@caller-sim",
-            "Context": "hotline-wait",
-            "Exten": "s",
-            "Priority": "1",
-            "Async": "true",
-            "Timeout": "10000",
-            "Variable": [f"SIM_HOLD_S={hold_s}"],
-        }
-    )
-    response = next(e for e in events if e.get("Event") == "OriginateResponse")
-    assert response.get("Response") == "Success", response
-    return Parked(str(response.get("Uniqueid")), str(response.get("Channel")))
-
-
-def handover_of(parked: Parked, queue: str, patient_id: str | None = None) -> Handover:
-    findings = Findings(
-        reason="caller_asked",
-        language="zh",
-        identity=Identity.VERIFIED if patient_id else Identity.UNKNOWN,
-        patient_id=patient_id,
-        patient_name=None,
-        intent="book",
-        intents=("book",),
-        step="agent",
-        slots={},
-        turns=2,
-        last_heard="预约",
-    )
-    return Handover(
-        uniqueid=parked.uniqueid,
-        channel=parked.channel,
-        queue=queue,
-        reason="caller_asked",
-        skill=None,
-        language="zh",
-        findings=findings,
-        at=dt.datetime.now(dt.UTC),
-    )
-
-
-def state_is(agent_id: str, state: AgentState) -> Callable[[Any], bool]:
-    return lambda p: isinstance(p, StateChanged) and p.agent_id == agent_id and p.new is state
 
 
 async def test_handed_over_caller_rings_the_agent_who_answers_and_is_bridged(make_rig):

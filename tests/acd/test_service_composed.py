@@ -6,13 +6,20 @@ from __future__ import annotations
 import pytest
 
 from acd.model import AgentState, PriorityClass
-from acd.service import CallAbandoned, CallBridged, CallEnded, CallOffered, CallQueued
+from acd.service import (
+    CallAbandoned,
+    CallBridged,
+    CallEnded,
+    CallOffered,
+    CallOverflowed,
+    CallQueued,
+)
 from crm_store.repositories.acd import AcdRepository
 from crm_store.repositories.patients import PatientRepository
 from cti.handover import HANDOVER_TOPIC
 from cti.service import Hotline
-from cti.settings import AcdAgentSetting, AcdQueueSetting
-from tests.acd.test_service_asterisk import Seen, handover_of, park_caller
+from cti.settings import AcdAgentSetting, AcdCallbackSetting, AcdQueueSetting
+from tests.acd.live import Seen, handover_of, hung_up, park_caller
 from tests.fixtures.hotline import CallerSide
 
 pytestmark = pytest.mark.asterisk
@@ -123,3 +130,46 @@ async def test_a_pause_and_its_reason_survive_a_restart(hotline_factory, tmp_pat
         assert after.acd.agent("4003").state is AgentState.LOGGED_OUT
     finally:
         await after.stop()
+
+
+async def test_overflow_and_callbacks_from_settings_reach_the_call_record(
+    hotline_factory, caller_ami: CallerSide
+):
+    hotline = await hotline_factory(
+        acd_agents=[
+            AcdAgentSetting(
+                id="3002",
+                phone="Local/3002@agent-sim",
+                skills={"appointments": 3},
+                languages={"zh": 5},
+            )
+        ],
+        acd_queues=[
+            AcdQueueSetting(name="appointments", skill="appointments", language="zh"),
+            # Nobody holds the night desk's skill: its callers hear "closed" at once.
+            AcdQueueSetting(
+                name="night", skill="night-desk", language="zh", overflow_message="closed"
+            ),
+        ],
+        acd_callbacks=AcdCallbackSetting(dial_template="Local/{digits}@patient-sim"),
+    )
+    try:
+        acd = hotline.acd
+        assert acd is not None and acd.callbacks is not None
+        assert acd.callbacks.dial_template == "Local/{digits}@patient-sim"
+        seen = Seen()
+        hotline.bus.subscribe("test-acd", ["acd.*"], seen.add)
+        parked = await park_caller(caller_ami, hold_s=60)
+        hotline.bus.publish(HANDOVER_TOPIC, handover_of(parked, "night"))
+        await seen.wait_for(
+            lambda p: isinstance(p, CallOverflowed) and p.call_id == parked.uniqueid, "overflow"
+        )
+        await hung_up(caller_ami, parked.uniqueid, "goodbye after the message")
+        await hotline.bus.drain()  # the journal has written what it was sent
+        with hotline.database.session() as session:
+            row = AcdRepository(session).get_call(parked.uniqueid)
+        assert row is not None
+        assert (row.overflow_reason, row.overflow_target) == ("no_agents", "closed")
+        assert row.ended_at is not None and not row.abandoned
+    finally:
+        await hotline.stop()

@@ -18,14 +18,19 @@ from acd.snapshot import HeldPhase
 from cti.ami import AmiEvent
 from cti.bus import EventBus
 from cti.handover import HANDOVER_TOPIC
-from tests.acd.test_service_asterisk import Parked, handover_of
+from tests.acd.live import Parked, handover_of
 
 QUEUES = (Queue("general", skill="general", language="zh"), Queue("vip", "general", "zh"))
 
 
 class AcceptingAmi:
+    connected = True
+
     def __init__(self) -> None:
         self.sent: list[Any] = []
+
+    def on_login(self, hook: Any) -> None:
+        """The link never drops here: nothing to resynchronise."""
 
     async def send(self, action: Any) -> None:
         self.sent.append(action)
@@ -34,7 +39,12 @@ class AcceptingAmi:
 async def park(bus: EventBus, uniqueid: str, queue: str) -> None:
     parked = Parked(uniqueid, f"PJSIP/trunk-{uniqueid}")
     bus.publish(HANDOVER_TOPIC, handover_of(parked, queue))
-    event = {"Event": "UserEvent", "UserEvent": "HotlineWait", "Uniqueid": uniqueid}
+    event = {
+        "Event": "UserEvent",
+        "UserEvent": "HotlineWait",
+        "Phase": "waiting",
+        "Uniqueid": uniqueid,
+    }
     bus.publish("ami.UserEvent", AmiEvent("UserEvent", event, time.time()))
     await bus.drain()
 

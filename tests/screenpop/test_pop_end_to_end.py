@@ -14,7 +14,7 @@ from acd.service import AcdService, CallBridged
 from cti.ami import AmiClient
 from cti.handover import HANDOVER_TOPIC
 from cti.settings import Settings
-from tests.acd.test_service_asterisk import QUEUES, Seen, handover_of, park_caller
+from tests.acd.live import QUEUES, Seen, handover_of, park_caller
 from tests.fixtures.hotline import CallerSide
 from tests.screenpop.conftest import Console
 from tests.screenpop.test_live_calls import receive, signed_in_token

@@ -24,7 +24,7 @@ from crm_store.models import AcdCall
 from cti.ami import AmiClient
 from cti.handover import HANDOVER_TOPIC
 from cti.settings import Settings
-from tests.acd.test_service_asterisk import handover_of, park_caller
+from tests.acd.live import handover_of, park_caller
 from tests.fixtures.hotline import CallerSide
 from tests.screenpop.conftest import Console
 from tests.screenpop.test_browser import sign_in
