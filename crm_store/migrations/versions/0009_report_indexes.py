@@ -6,7 +6,7 @@ indexed already; an IVR session's last turn is found through ``ivr_turns``' uniq
 ``(session_id, seq)``.)
 
 Revision ID: 0009_report_indexes
-Revises: 0007_complaint_voice_message
+Revises: 0008_acd_callbacks
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009_report_indexes"
-down_revision: str | None = "0007_complaint_voice_message"
+down_revision: str | None = "0008_acd_callbacks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
