@@ -30,6 +30,9 @@ from ivr.cli import flows_dir, hospital_names, prompt_cache_dir
 from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Recognizer
+from recordings import MonitorDir, RecordingService
+from recordings.acd_link import AcdRecorder
+from recordings.announcement import CallerNotice, RenderedNotice
 from screenpop.app import create_app
 from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
@@ -64,6 +67,8 @@ class Hotline:
     acd_journal: AcdJournal | None = None
     dialer: DialerService | None = None  # only when settings.dialer.enabled
     audio: AudioHub | None = None
+    recordings: RecordingService | None = None
+    recorder: AcdRecorder | None = None  # records the ACD's calls (with the ACD)
     stopped: bool = False
 
     @property
@@ -110,6 +115,16 @@ class Hotline:
             recognizer = await asyncio.to_thread(Recognizer, settings.vosk_model_path)
             audio = AudioHub(recognizer, settings.audiosocket_host, settings.audiosocket_port)
             await audio.start()
+        recordings = RecordingService(
+            ami=ami,
+            database=database,
+            monitor=MonitorDir(layout.monitor_host, layout.monitor_asterisk),
+            storage_dir=settings.recordings.storage_under(settings.state_dir),
+            policy=settings.recordings.policy(),
+        )
+        notice = CallerNotice(
+            recordings.policy, RenderedNotice(prompts, layout, default=settings.language)
+        )
         ivr = IvrCallApp(
             engine=FlowEngine(flows, default_language=settings.language.value),
             executor=ActionExecutor(store, settings),
@@ -123,6 +138,7 @@ class Hotline:
             handover_context=handover_target(settings),
             default_language=settings.language,
             hub=audio,
+            handover_variables=notice.for_handover,
         )
         dialer_apps = {
             route: app(
@@ -154,6 +170,7 @@ class Hotline:
         )
         acd: AcdService | None = None
         acd_journal: AcdJournal | None = None
+        recorder: AcdRecorder | None = None
         if settings.acd_agents:
             acd = AcdService.build(
                 bus=bus,
@@ -170,6 +187,9 @@ class Hotline:
             acd.restore(await acd_journal.saved_states())
             await acd.start()
             web.app.state.services.acd = acd  # agents set their own state from the console
+            recorder = AcdRecorder(bus=bus, service=recordings, store=store)
+            await recorder.start()
+        web.app.state.services.recordings = recordings  # agents pause, supervisors play
         hotline = cls(
             settings=settings,
             database=database,
@@ -187,6 +207,8 @@ class Hotline:
             acd=acd,
             acd_journal=acd_journal,
             audio=audio,
+            recordings=recordings,
+            recorder=recorder,
         )
         try:
             await web.start()
@@ -218,6 +240,8 @@ class Hotline:
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.recorder is not None:
+            await self.recorder.close()
         if self.acd_journal is not None:
             await self.acd_journal.close()
         await self.journal.close()

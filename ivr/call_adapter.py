@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -282,7 +282,13 @@ class _Call:
     typed: str = ""
     pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
     next_context: str | None = None
+    next_variables: dict[str, str] = field(default_factory=dict)
     transient: list[Path] = field(default_factory=list)
+
+
+#: Channel variables a hand-over sets on the caller before the dialplan takes them on
+#: (e.g. the recording notice: recordings.announcement).
+HandoverVariables = Callable[[Handover], Awaitable[Mapping[str, str]]]
 
 
 class IvrCallApp:
@@ -303,6 +309,7 @@ class IvrCallApp:
         handover_context: str,
         default_language: Language,
         hub: AudioHub | None = None,
+        handover_variables: HandoverVariables | None = None,
     ) -> None:
         self.engine = engine
         self.executor = executor
@@ -316,6 +323,7 @@ class IvrCallApp:
         self.handover_context = handover_context
         self.default_language = default_language
         self.hub = hub
+        self.handover_variables = handover_variables
 
     async def __call__(self, session: AgiSession) -> None:
         await session.answer()
@@ -330,6 +338,8 @@ class IvrCallApp:
             for path in call.transient:
                 path.unlink(missing_ok=True)
         if call.next_context is not None and not session.hung_up:
+            for name, value in call.next_variables.items():
+                await session.set_variable(name, value)
             # Set last: if anything above failed, the dialplan's fallback takes the caller.
             await session.set_variable("HOTLINE_NEXT", call.next_context)
 
@@ -450,19 +460,19 @@ class IvrCallApp:
     async def _transfer(self, call: _Call, transfer: Transfer) -> None:
         findings = transfer.findings
         await self._end(call, "to_agent", findings.identity, {"patient_id": findings.patient_id})
-        self.bus.publish(
-            HANDOVER_TOPIC,
-            Handover(
-                uniqueid=call.uniqueid,
-                channel=call.channel,
-                queue=transfer.queue,
-                reason=transfer.reason,
-                skill=transfer.skill,
-                language=findings.language,
-                findings=findings,
-                at=dt.datetime.now(dt.UTC),
-            ),
+        handover = Handover(
+            uniqueid=call.uniqueid,
+            channel=call.channel,
+            queue=transfer.queue,
+            reason=transfer.reason,
+            skill=transfer.skill,
+            language=findings.language,
+            findings=findings,
+            at=dt.datetime.now(dt.UTC),
         )
+        if self.handover_variables is not None:
+            call.next_variables = dict(await self.handover_variables(handover))
+        self.bus.publish(HANDOVER_TOPIC, handover)
         call.next_context = self.handover_context
 
     # -- the store --

@@ -49,7 +49,7 @@ from screenpop.errors import (
 )
 from screenpop.i18n import LANG_COOKIE, LANGUAGES, Translator, role_label
 from screenpop.live_calls import CallBoard
-from screenpop.monitoring import MonitorService
+from screenpop.monitoring import Conversations, MonitorService
 from screenpop.pages import render, wants_json
 from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
@@ -107,6 +107,7 @@ def create_app(
         zone=zoneinfo.ZoneInfo(timezone),
         clock=clock,
         desk=AgentDesk(store=store, pops=pops),
+        conversations=Conversations(bus),
         monitor=monitor,
     )
 
@@ -114,9 +115,11 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await services.board.start()
         await services.pops.start()
+        await services.conversations.start()
         try:
             yield
         finally:
+            await services.conversations.stop()
             await services.pops.stop()
             await services.board.stop()
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import struct
 import uuid
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from crm_store.database import Database
 from crm_store.enums import Role
 from crm_store.repositories import UserRepository
 from cti.asterisk import AsteriskRunner
-from cti.asterisk.media import write_comfort_tone, write_silence
+from cti.asterisk.media import write_comfort_tone, write_silence, write_wav
 from recordings import MonitorDir, QueuePolicy, RecordingPolicy, RecordingService
 from tests.fixtures.hotline import CallerSide
 
@@ -115,3 +117,26 @@ def make_service(
             retention=dt.timedelta(days=30),
         ),
     )
+
+
+def write_sine(path: Path, frequency: float, seconds: float = 3.0) -> None:
+    """A steady sine tone (8 kHz mono): one side of a conversation, recognisable in a mix."""
+    rate = 8000
+    write_wav(
+        path,
+        [
+            int(4000 * math.sin(2 * math.pi * frequency * i / rate))
+            for i in range(int(rate * seconds))
+        ],
+    )
+
+
+def tone_power(pcm: bytes, frequency: float, rate: int = 8000) -> float:
+    """Goertzel: the power of one frequency in 16-bit mono PCM, per sample."""
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm[: len(pcm) // 2 * 2])
+    coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
+    previous = before = 0.0
+    for sample in samples:
+        previous, before = sample + coefficient * previous - before, previous
+    power = previous * previous + before * before - coefficient * previous * before
+    return power / max(1, len(samples)) ** 2
