@@ -138,7 +138,8 @@ class Hotline:
             handover_context=handover_target(settings),
             default_language=settings.language,
             hub=audio,
-            handover_variables=notice.for_handover,
+            # Recording notice and policy for callers the ACD will bridge ([hotline-wait]).
+            handover_variables=notice.for_handover if settings.acd_agents else None,
         )
         dialer_apps = {
             route: app(

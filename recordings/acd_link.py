@@ -10,6 +10,7 @@ MixMonitor failed) or whose file is missing or damaged is logged as an error.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -35,14 +36,18 @@ class AcdRecorder:
         self.store = store
         self._queued: dict[str, CallQueued] = {}
         self._subscription: Subscription | None = None
+        self._finishing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._subscription = self.bus.subscribe("recordings-acd", TOPICS, self._on_acd)
 
     async def close(self) -> None:
+        """Stop listening, then let the recordings of calls that have ended be stored."""
         if self._subscription is not None:
             await self.bus.unsubscribe(self._subscription)
             self._subscription = None
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
 
     async def _on_acd(self, _topic: str, payload: Any) -> None:
         match payload:
@@ -51,7 +56,10 @@ class AcdRecorder:
             case CallBridged():
                 await self._bridged(payload)
             case CallEnded():
-                await self._ended(payload.call_id)
+                # Storing waits for Asterisk to close the file: not in the bus's way.
+                task = asyncio.create_task(self._ended(payload.call_id))
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing.discard)
             case CallAbandoned():
                 self._queued.pop(payload.call_id, None)
 

@@ -8,6 +8,7 @@ import math
 import struct
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crm_store.database import Database
 from crm_store.enums import Role
@@ -16,6 +17,9 @@ from cti.asterisk import AsteriskRunner
 from cti.asterisk.media import write_comfort_tone, write_silence, write_wav
 from recordings import MonitorDir, QueuePolicy, RecordingPolicy, RecordingService
 from tests.fixtures.hotline import CallerSide
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator
 
 
 def make_agent(database: Database, user_id: int | None = None) -> int:
@@ -140,3 +144,13 @@ def tone_power(pcm: bytes, frequency: float, rate: int = 8000) -> float:
         previous, before = sample + coefficient * previous - before, previous
     power = previous * previous + before * before - coefficient * previous * before
     return power / max(1, len(samples)) ** 2
+
+
+async def play_muted(audio: Locator) -> float:
+    """Start an <audio> element (muted) in the browser; its duration once known (s)."""
+    await audio.evaluate("a => { a.muted = true; return a.play(); }")
+    duration: float = await audio.evaluate(
+        "a => new Promise(r => a.readyState >= 1 ? r(a.duration) :"
+        " a.addEventListener('loadedmetadata', () => r(a.duration)))"
+    )
+    return duration

@@ -38,7 +38,7 @@ from recordings.config import QueueRecordingSetting, RecordingSettings
 from tests.acd.test_service_asterisk import Seen
 from tests.fixtures.hotline import CallerSide
 from tests.ivr.test_ivr_live_calls import DOB, NUMBERS, Clinic, LiveCall, build_clinic
-from tests.recordings.helpers import tone_power, write_sine
+from tests.recordings.helpers import play_muted, tone_power, write_sine
 from tests.screenpop.conftest import PASSWORDS
 from tests.screenpop.test_browser import sign_in
 
@@ -111,17 +111,6 @@ async def _indexed(hotline: Hotline, uniqueid: str, timeout_s: float = 60) -> Re
     return await asyncio.wait_for(stored(), timeout_s)
 
 
-async def _recording_state(client: httpx.AsyncClient, path: str) -> dict[str, Any]:
-    """The console's view of the call's recording, once the pop has reached the agent."""
-    for _ in range(100):
-        response = await client.get(path, headers=JSON)
-        if response.status_code == 200 and response.json()["recording"]["recorded"]:
-            state: dict[str, Any] = response.json()["recording"]
-            return state
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"the console never saw the recording: {response.text}")
-
-
 def _stored_audio(view: RecordingView, storage: Path) -> bytes:
     """The stored file's samples, once checked against its index entry."""
     stored = Path(view.path)
@@ -178,6 +167,11 @@ async def test_an_acd_bridged_call_is_announced_recorded_and_indexed_then_played
     context = await browser.new_context(locale="en-US")
     page = await context.new_page()
     await sign_in(page, Site(hotline.web_url), "supervisor")  # type: ignore[arg-type]
+    agent_context = await browser.new_context(locale="en-US")
+    console = await agent_context.new_page()
+    await sign_in(console, Site(hotline.web_url), "agent")  # type: ignore[arg-type]
+    await console.goto(f"{hotline.web_url}/console?lang=en")
+    await expect(console.locator("#pop-status")).to_have_attribute("data-state", "connected")
     call = LiveCall(hotline, caller_ami, "zh")
     try:
         caller = SimulatedCaller(
@@ -220,17 +214,32 @@ async def test_an_acd_bridged_call_is_announced_recorded_and_indexed_then_played
         )
 
         # The agent pauses and resumes from the console (the queue allows it).
+        await expect(console.locator("#call-phase")).to_have_attribute("data-phase", "answered")
+        # Shown once the console's next look finds the call recorded (every 3 s).
+        await expect(console.locator("#recording-state")).to_have_text("Recording", timeout=15_000)
+        await console.locator("#btn-recording").click()
+        await expect(console.locator("#recording-state")).to_have_text("Recording paused")
+        await console.keyboard.press("Alt+R")
+        await expect(console.locator("#recording-state")).to_have_text("Recording")
+        # Another agent's call, or none: refused.
         async with httpx.AsyncClient(base_url=hotline.web_url, timeout=10) as agent_http:
             await agent_http.post(
                 "/login", data={"username": AGENT, "password": PASSWORDS["agent"]}
             )
-            path = f"/api/console/calls/{call.uniqueid}/recording"
-            state = await _recording_state(agent_http, path)
-            assert state == {"recorded": True, "paused": False, "pausable": True}
-            for action, paused in (("pause", True), ("resume", False)):
-                done = await agent_http.post(path, json={"action": action}, headers=JSON)
-                assert done.status_code == 200, done.text
-                assert done.json()["recording"]["paused"] is paused
+            state = await agent_http.get(
+                f"/api/console/calls/{call.uniqueid}/recording", headers=JSON
+            )
+            assert state.json()["recording"] == {
+                "recorded": True,
+                "paused": False,
+                "pausable": True,
+            }
+            other = await agent_http.post(
+                "/api/console/calls/1795000000.1/recording",
+                json={"action": "pause"},
+                headers=JSON,
+            )
+            assert other.status_code == 403 and other.json()["error"] == "not_your_call"
 
         await _listen_from_the_live_calls_page(
             page, hotline, caller_ami, call.uniqueid, bridged.agent_channel
@@ -289,23 +298,16 @@ async def test_an_acd_bridged_call_is_announced_recorded_and_indexed_then_played
         await expect(row.locator("td.agent")).to_have_text("Agent Li")
         await expect(row.locator("td.disposition")).to_have_text("Appointment booked")
         audio = row.locator("audio")
-        await audio.evaluate("a => { a.muted = true; return a.play(); }")
-        duration = await audio.evaluate(
-            "a => new Promise(r => a.readyState >= 1 ? r(a.duration) :"
-            " a.addEventListener('loadedmetadata', () => r(a.duration)))"
-        )
+        duration = await play_muted(audio)
         assert abs(duration - view.duration_s) < 0.5
         with hotline.database.session() as session:
             plays = AuditLogRepository(session).for_entity(AuditEntity.RECORDING, view.id)
         assert (AuditAction.PLAY, staff["supervisor"]) in [(e.action, e.user_id) for e in plays]
 
-        agent_context = await browser.new_context(locale="en-US")
-        agent_page = await agent_context.new_page()
-        await sign_in(agent_page, Site(hotline.web_url), "agent")  # type: ignore[arg-type]
-        refused = await agent_page.request.get(
+        refused = await console.request.get(
             f"{hotline.web_url}/supervisor/recordings/{view.id}/audio"
         )
         assert refused.status == 403
-        await agent_context.close()
     finally:
+        await agent_context.close()
         await context.close()
