@@ -45,6 +45,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "ivr_concurrency": ["--levels", "10,20,50,100"],
     "dialer_refill": [],
     "console_actions": [],
+    "wallboard": [],
+    "reports": [],
 }
 
 

@@ -17,6 +17,7 @@ import enum
 import logging
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -214,10 +215,31 @@ def _parse_lines(lines: list[str], *, repaired: bool) -> tuple[Headers, str] | N
             # Asterisk never repeats these; a repeat means injected text we could not fold.
             raise ValueError(f"AMI message repeats its {key} header")
     if repaired:
-        log.warning(
-            "AMI %s carried a line break in a caller number; folded back", headers.get("Event")
-        )
+        _warn_repaired_once(headers)
     return headers, "\n".join(body)
+
+
+#: Calls already warned about, newest last; bounded so a flood of hostile calls cannot
+#: grow it. Every event of a hostile call repeats the injected caller number: one warning
+#: per call says it, one per event would drown the log.
+_REPAIRED_CALLS: OrderedDict[str, None] = OrderedDict()
+_REPAIRED_CALLS_KEPT = 1024
+
+
+def _warn_repaired_once(headers: Headers) -> None:
+    call = headers.get("Linkedid") or headers.get("Uniqueid")
+    if isinstance(call, str):
+        if call in _REPAIRED_CALLS:
+            return
+        _REPAIRED_CALLS[call] = None
+        if len(_REPAIRED_CALLS) > _REPAIRED_CALLS_KEPT:
+            _REPAIRED_CALLS.popitem(last=False)
+    log.warning(
+        "AMI %s of call %s carried a line break in a caller number; folded back "
+        "(further events of this call are folded silently)",
+        headers.get("Event"),
+        call,
+    )
 
 
 def parse_frame(frame: str) -> Message | None:

@@ -77,6 +77,8 @@ class AcdQueueSetting(BaseModel):
     language: str = Field(min_length=1, max_length=10)
     ring_timeout_s: float = Field(default=20.0, gt=0)
     wrap_up_s: float = Field(default=30.0, ge=0)
+    #: Answered within this many seconds counts for the service level (live and reports).
+    service_level_target_s: float = Field(default=20.0, gt=0)
 
 
 class Settings(BaseSettings):

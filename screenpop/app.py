@@ -57,7 +57,9 @@ from screenpop.routes import calls as calls_routes
 from screenpop.routes import console as console_routes
 from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
-from screenpop.routes import supervisor_monitoring, supervisor_recordings
+from screenpop.routes import supervisor_monitoring, supervisor_recordings, supervisor_reports
+from screenpop.routes import wallboard as wallboard_routes
+from screenpop.wallboard_feed import WallboardFeed
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,12 @@ def create_app(
         clock=clock,
         desk=AgentDesk(store=store, pops=pops),
         conversations=Conversations(bus),
+        wallboard=WallboardFeed(
+            store=store,
+            bus=bus,
+            acd=lambda: services.acd,  # set by the composition root once the ACD runs
+            zone=zoneinfo.ZoneInfo(timezone),
+        ),
         monitor=monitor,
     )
 
@@ -115,11 +123,13 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await services.board.start()
         await services.pops.start()
+        await services.wallboard.start()
         await services.conversations.start()
         try:
             yield
         finally:
             await services.conversations.stop()
+            await services.wallboard.stop()
             await services.pops.stop()
             await services.board.stop()
 
@@ -140,6 +150,8 @@ def create_app(
     app.include_router(dialer_routes.page_router)
     app.include_router(supervisor_recordings.router)
     app.include_router(supervisor_monitoring.router)
+    app.include_router(supervisor_reports.router)
+    app.include_router(wallboard_routes.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

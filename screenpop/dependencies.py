@@ -28,6 +28,7 @@ from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
 from screenpop.monitoring import Conversations, MonitorService
 from screenpop.pops import PopDesk
+from screenpop.wallboard_feed import WallboardFeed
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Services:
     clock: Clock
     desk: AgentDesk
     conversations: Conversations  # the ACD's calls a supervisor may listen to
+    wallboard: WallboardFeed
     #: Set by the composition root when the ACD runs (agents' states); None without it.
     acd: AcdService | None = None
     monitor: MonitorService | None = None  # listen/whisper/barge; None without an AMI link

@@ -1,81 +1,28 @@
 """The dialer page's content, from the store's records (pure: no HTTP, no session).
 
-The chart is drawn on the server as SVG — the consoles run offline and their content
-security policy allows no foreign script — so its geometry is computed here, where it is
-unit-tested, and the template only writes the shapes out.
+The chart is drawn with the consoles' one chart drawing (:mod:`screenpop.charts`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from crm_store.enums import RefillStatus
 from crm_store.repositories.dialer import RefillView
-
-#: Chart size in SVG user units (scaled to the page width by CSS).
-CHART_WIDTH = 720
-CHART_HEIGHT = 220
-#: Room at the left for the count scale and below for the day labels.
-CHART_LEFT = 36
-CHART_BOTTOM = 28
-CHART_TOP = 10
-
-
-@dataclass(frozen=True)
-class DayBars:
-    """One day of the chart: places freed and places the dialer refilled."""
-
-    day: dt.date
-    freed: int
-    filled: int
-    x: float
-    width: float
-    freed_y: float
-    freed_height: float
-    filled_y: float
-    filled_height: float
-    label: str  # "" on days whose label is skipped to keep the axis legible
-
-
-@dataclass(frozen=True)
-class Tick:
-    value: int
-    y: float
-
-
-@dataclass(frozen=True)
-class DailyChart:
-    days: tuple[DayBars, ...]
-    ticks: tuple[Tick, ...]
-    width: int
-    height: int
-    left: int
-    baseline: float
-    total_freed: int
-    total_filled: int
+from screenpop.charts import BarChart, bar_chart
 
 
 def local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
     return moment.astimezone(zone).date()
 
 
-def _ticks(top: int) -> list[int]:
-    """Round values from 0 to at least ``top`` (and at least 1), at most five of them."""
-    step = 1
-    while top > 4 * step:
-        # 1, 2, 5, 10, 20, 50, …
-        step = step * 5 // 2 if str(step).startswith("2") else step * 2
-    ceiling = max(step, -(-top // step) * step)
-    return list(range(0, ceiling + 1, step))
-
-
 def daily_chart(
     refills: Sequence[RefillView], *, today: dt.date, days: int, zone: dt.tzinfo
-) -> DailyChart:
+) -> BarChart:
     """Bars for the last ``days`` days up to ``today`` (hospital time): places freed per
-    day of their freeing, and how many of those the dialer refilled."""
+    day of their freeing (series "freed"), and how many of those the dialer refilled
+    ("filled")."""
     if days < 1:
         raise ValueError("a chart needs at least one day")
     first = today - dt.timedelta(days=days - 1)
@@ -88,45 +35,10 @@ def daily_chart(
         freed[day] += 1
         if refill.status is RefillStatus.FILLED and refill.filled_appointment_id is not None:
             filled[day] += 1
-    ticks = _ticks(max(freed.values(), default=0))
-    scale_top = ticks[-1]
-    baseline = float(CHART_HEIGHT - CHART_BOTTOM)
-    plot_height = baseline - CHART_TOP
-    slot = (CHART_WIDTH - CHART_LEFT) / days
-    bar = max(1.0, slot * 0.7)
-    label_every = max(1, -(-days // 10))  # at most about ten labels along the axis
-
-    def height(n: int) -> float:
-        return round(plot_height * n / scale_top, 2)
-
-    bars = []
-    for i, day in enumerate(freed):
-        x = round(CHART_LEFT + i * slot + (slot - bar) / 2, 2)
-        fh, gh = height(freed[day]), height(filled[day])
-        show = (days - 1 - i) % label_every == 0
-        bars.append(
-            DayBars(
-                day=day,
-                freed=freed[day],
-                filled=filled[day],
-                x=x,
-                width=round(bar, 2),
-                freed_y=round(baseline - fh, 2),
-                freed_height=fh,
-                filled_y=round(baseline - gh, 2),
-                filled_height=gh,
-                label=f"{day.month}/{day.day}" if show else "",
-            )
-        )
-    return DailyChart(
-        days=tuple(bars),
-        ticks=tuple(Tick(v, round(baseline - height(v), 2)) for v in ticks),
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        left=CHART_LEFT,
-        baseline=baseline,
-        total_freed=sum(freed.values()),
-        total_filled=sum(filled.values()),
+    return bar_chart(
+        [(day.isoformat(), f"{day.month}/{day.day}") for day in freed],
+        {"freed": list(freed.values()), "filled": list(filled.values())},
+        key_name="day",
     )
 
 

@@ -25,6 +25,7 @@ and written to logs, so they never carry passwords or patient identifiers.
     ├── InvalidMonitorRequest   422  a channel or phone that may not reach AMI
     ├── AsteriskRefused         502  Asterisk did not start the supervisor's call
     ├── MonitorUnavailable      503  no link to Asterisk: monitoring is off
+    ├── InvalidPeriod           422  a report period that is malformed, backwards or too long
     └── AuditUnavailable        503  the access could not be audited, so nothing is shown
 
     crm_store.errors.StoreError (mapped, not raised here)
@@ -176,6 +177,11 @@ class MonitorUnavailable(WebError):
         super().__init__("no link to Asterisk: monitoring is off")
 
 
+class InvalidPeriod(WebError):
+    code = "invalid_period"
+    message_key = "error_invalid_period"
+
+
 class AuditUnavailable(WebError):
     code = "audit_unavailable"
     message_key = "error_audit_unavailable"
@@ -193,6 +199,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (LoginRefused, 401),
     (Forbidden, 403),
     (RecordingUnavailable, 410),
+    (InvalidPeriod, 422),
     (CrossOriginRefused, 403),
     (NotYourCall, 403),
     (NoPatientOnCall, 409),

@@ -14,6 +14,9 @@ from typing import Any
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from crm_store.enums import Role
+from screenpop.auth import WebSession
+from screenpop.dependencies import Services, origin_allowed
 from screenpop.errors import AuditUnavailable
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,29 @@ CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_AUDIT_UNAVAILABLE = 1011
 CLOSE_GOING_AWAY = 1001
+
+
+async def admit(
+    websocket: WebSocket, services: Services, needed: Role, refusal: str
+) -> WebSession | None:
+    """Accept the handshake and check who connects: the session, or None once the socket
+    is closed (4403 another site or a role below ``needed``, with ``refusal`` as the
+    reason; 4401 not signed in)."""
+    policy = services.policy
+    session, _expired = services.sessions.lookup(
+        websocket.cookies.get(policy.cookie_name), touch=False
+    )
+    await websocket.accept()
+    if not origin_allowed(websocket, policy):
+        await websocket.close(CLOSE_FORBIDDEN, "cross-site connection refused")
+        return None
+    if session is None:
+        await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
+        return None
+    if not session.allows(needed):
+        await websocket.close(CLOSE_FORBIDDEN, refusal)
+        return None
+    return session
 
 
 async def serve_socket(

@@ -394,9 +394,11 @@ class DialerRepository:
         slot_id: int | None = None,
         status: RefillStatus | None = None,
         freed_since: dt.datetime | None = None,
+        freed_before: dt.datetime | None = None,
         limit: int = 100,
     ) -> list[RefillView]:
-        """Refills (newest first) with every call made for them."""
+        """Refills (newest first) with every call made for them; ``freed_since`` and
+        ``freed_before`` bound when the place was freed (``[since, before)``)."""
         query = (
             select(SlotRefill, Slot.starts_at)
             .join(Slot, Slot.id == SlotRefill.slot_id)
@@ -409,6 +411,8 @@ class DialerRepository:
             query = query.where(SlotRefill.status == status)
         if freed_since is not None:
             query = query.where(SlotRefill.freed_at >= freed_since)
+        if freed_before is not None:
+            query = query.where(SlotRefill.freed_at < freed_before)
         rows = self.session.execute(query).all()
         ids = [refill.id for refill, _ in rows]
         calls: dict[int, list[RefillCall]] = {i: [] for i in ids}

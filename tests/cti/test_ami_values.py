@@ -70,6 +70,23 @@ def test_a_line_break_in_a_caller_number_is_folded_back_into_the_number():
     assert message["CallerIDNum"] == "138\r\nUniqueid: victim\r\nEvent: Shutdown"
 
 
+def test_a_hostile_caller_number_is_warned_about_once_per_call_not_per_event(caplog):
+    def frame(event: str, linkedid: str) -> str:
+        return (
+            f"Event: {event}\r\nChannel: Local/s@caller-sim-1;1\r\n"
+            "CallerIDNum: 138\r\nEvent: Shutdown\r\n"
+            f"CallerIDName: Evil\r\nUniqueid: {linkedid}\r\nLinkedid: {linkedid}"
+        )
+
+    with caplog.at_level("WARNING", logger="cti.ami"):
+        for event in ("Newchannel", "NewCallerid", "Newstate", "Hangup"):
+            assert parse_frame(frame(event, "hostile.1")) is not None
+        assert parse_frame(frame("Newchannel", "hostile.2")) is not None
+    warned = [r.getMessage() for r in caplog.records if "line break" in r.getMessage()]
+    assert len(warned) == 2
+    assert "hostile.1" in warned[0] and "hostile.2" in warned[1]
+
+
 def test_a_message_with_a_repeated_identity_header_is_refused():
     with pytest.raises(ValueError):
         parse_frame("Event: Hangup\r\nUniqueid: a\r\nUniqueid: b")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 
+from screenpop.errors import InvalidPeriod
+from screenpop.report_period import Preset, parse_period
 from screenpop.reports import (
+    BucketUnit,
     CallRecord,
     ComplaintRecord,
-    bar_chart_svg,
+    build_report,
     compute_report,
+    records_data,
     report_csv,
     report_json,
 )
@@ -85,16 +90,80 @@ def test_figures_match_the_hand_computed_values() -> None:
     assert (report.complaints_opened, report.complaints_closed) == (2, 2)
 
 
-def test_exports_and_chart() -> None:
+def test_exports_hold_the_same_figures() -> None:
     report = compute_report(CALLS, COMPLAINTS, start=DAY, end=DAY + dt.timedelta(days=1))
     lines = report_csv(report).splitlines()
     assert lines[0].startswith("kind,name,offered,answered")
     assert lines[1] == "total,*,4,3,1,2,0.5,15.0,0.25,160.0"
-    assert len(lines) == 1 + 1 + 2 + 2
+    assert report.bucket_unit is BucketUnit.HOUR
+    assert len(lines) == 1 + 1 + 2 + 2 + 24  # header, total, queues, agents, hours
+    assert lines[6].startswith("hour,2026-01-01 00:00,0,0,0,0,,,,")
+    assert lines[6 + 9] == "hour,2026-01-01 09:00,4,3,1,2,0.5,15.0,0.25,160.0"
     data = report_json(report)
     assert data["start"] == "2026-01-01T00:00:00+00:00"
-    svg = bar_chart_svg({"<b>appointments</b>": 1 / 3, "complaints": 1.0})
-    assert svg.startswith("<svg") and "&lt;b&gt;" in svg and "33%" in svg and "100%" in svg
+    assert data["buckets"][9]["starts"] == "2026-01-01T09:00:00+00:00"
+    assert data["bucket_unit"] == "hour" and data["total"]["offered"] == 4
+
+
+def test_a_queue_with_its_own_target_is_measured_against_it() -> None:
+    start, end = DAY, DAY + dt.timedelta(days=1)
+    data = records_data(
+        CALLS, [], start=start, end=end, target_s=20, queue_targets={"complaints": 3}
+    )
+    report = build_report(data)
+    assert [q.service_level for q in report.queues] == [pytest.approx(1 / 3), 0.0]
+
+
+TODAY = dt.date(2026, 11, 26)  # a Thursday
+
+
+@pytest.mark.parametrize(
+    ("preset", "first", "last"),
+    [
+        (None, TODAY, TODAY),
+        ("today", TODAY, TODAY),
+        ("yesterday", dt.date(2026, 11, 25), dt.date(2026, 11, 25)),
+        ("this_week", dt.date(2026, 11, 23), TODAY),
+        ("last_7_days", dt.date(2026, 11, 20), TODAY),
+        ("this_month", dt.date(2026, 11, 1), TODAY),
+    ],
+)
+def test_presets_are_whole_days_of_the_hospitals_calendar(
+    preset: str | None, first: dt.date, last: dt.date
+) -> None:
+    period = parse_period(preset=preset, first=None, last=None, today=TODAY)
+    assert (period.first, period.last) == (first, last)
+
+
+def test_custom_dates_are_bounded_at_the_hospitals_midnights() -> None:
+    period = parse_period(preset="today", first="2026-11-01", last="2026-11-02", today=TODAY)
+    assert period.preset is Preset.CUSTOM
+    start, end = period.bounds(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    assert start == dt.datetime(2026, 10, 31, 16, tzinfo=dt.UTC)
+    assert end == dt.datetime(2026, 11, 2, 16, tzinfo=dt.UTC)
+    year = parse_period(preset=None, first="2025-01-01", last="2026-01-01", today=TODAY)
+    assert (year.last - year.first).days + 1 == 366  # the longest allowed
+    one_day = parse_period(preset=None, first="2026-11-01", last=None, today=TODAY)
+    assert one_day.first == one_day.last == dt.date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(
+    ("preset", "first", "last", "message"),
+    [
+        (None, "2026-11-05", "2026-11-01", "after to"),
+        (None, "2025-01-01", "2026-01-02", "at most 366 days"),  # 367 days
+        (None, "yesterday", None, "YYYY-MM-DD"),
+        (None, "2026-11-01", "2026-13-01", "to must be a date"),
+        (None, None, "2026-11-01", "from as well"),
+        ("fortnight", None, None, "unknown period"),
+        ("custom", None, None, "needs from"),
+    ],
+)
+def test_a_bad_period_is_refused_with_a_reason(
+    preset: str | None, first: str | None, last: str | None, message: str
+) -> None:
+    with pytest.raises(InvalidPeriod, match=message):
+        parse_period(preset=preset, first=first, last=last, today=TODAY)
 
 
 def test_an_empty_period_has_no_ratios_and_a_backwards_one_is_refused() -> None:
