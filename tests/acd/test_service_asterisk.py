@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,8 +117,11 @@ class Parked:
     channel: str
 
 
-async def park_caller(caller: CallerSide, *, hold_s: int = 25) -> Parked:
-    """A simulated caller, answered and waiting in [hotline-wait] with music."""
+async def park_caller(
+    caller: CallerSide, *, hold_s: int = 25, variables: Sequence[str] = ()
+) -> Parked:
+    """A simulated caller, answered and waiting in [hotline-wait] with music;
+    ``variables`` (NAME=value) are set on the caller's channel as a hand-over would."""
     events = await caller.ami.send_list(
         {
             "Action": "Originate",
@@ -128,7 +131,7 @@ async def park_caller(caller: CallerSide, *, hold_s: int = 25) -> Parked:
             "Priority": "1",
             "Async": "true",
             "Timeout": "10000",
-            "Variable": [f"SIM_HOLD_S={hold_s}"],
+            "Variable": [f"SIM_HOLD_S={hold_s}", *variables],
         }
     )
     response = next(e for e in events if e.get("Event") == "OriginateResponse")

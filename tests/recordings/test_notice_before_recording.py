@@ -14,31 +14,13 @@ from acd.service import CallBridged
 from crm_store.database import Database
 from cti.asterisk import AsteriskRunner
 from recordings import RecordingNotStarted
-from tests.acd.test_service_asterisk import Parked, Rig, handover_of, make_rig
+from tests.acd.test_service_asterisk import Rig, handover_of, make_rig, park_caller
 from tests.fixtures.hotline import CallerSide
 from tests.recordings.helpers import make_service
 
 pytestmark = pytest.mark.asterisk
 
 __all__ = ["make_rig"]  # the ACD's rig fixture, imported to be used here
-
-
-async def _park(caller: CallerSide, notice: str) -> Parked:
-    events = await caller.ami.send_list(
-        {
-            "Action": "Originate",
-            "Channel": "Local/s@caller-sim",
-            "Context": "hotline-wait",
-            "Exten": "s",
-            "Priority": "1",
-            "Async": "true",
-            "Timeout": "10000",
-            "Variable": ["SIM_HOLD_S=20", "HOTLINE_RECORD=1", f"HOTLINE_RECORD_NOTICE={notice}"],
-        }
-    )
-    response = next(e for e in events if e.get("Event") == "OriginateResponse")
-    assert response.get("Response") == "Success", response
-    return Parked(str(response.get("Uniqueid")), str(response.get("Channel")))
 
 
 @pytest.mark.parametrize(
@@ -62,7 +44,9 @@ async def test_the_agents_leg_records_only_a_caller_who_was_told(
 ) -> None:
     rig: Rig = await make_rig({"1001": "Local/1001@agent-sim"})
     rig.service.login("1001")
-    parked = await _park(caller_ami, notice)
+    parked = await park_caller(
+        caller_ami, hold_s=20, variables=["HOTLINE_RECORD=1", f"HOTLINE_RECORD_NOTICE={notice}"]
+    )
     rig.bus.publish("ivr.handover", handover_of(parked, "general"))
 
     def recording(phase: str, key: str) -> Any:
