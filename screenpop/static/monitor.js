@@ -19,13 +19,7 @@
     return s;
   }
 
-  function cell(row, value, className) {
-    var td = document.createElement("td");
-    if (className) { td.className = className; }
-    td.textContent = value == null ? "" : value;
-    row.appendChild(td);
-    return td;
-  }
+  var cell = window.HotlineLive.cell;
 
   function start(call, mode) {
     status.textContent = "";
