@@ -154,3 +154,13 @@ async def play_muted(audio: Locator) -> float:
         " a.addEventListener('loadedmetadata', () => r(a.duration)))"
     )
     return duration
+
+
+def longest_silence_s(pcm: bytes, rate: int = 8000) -> float:
+    """The longest run of exactly-zero samples (what MixMonitorMute writes), in seconds."""
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm[: len(pcm) // 2 * 2])
+    longest = run = 0
+    for sample in samples:
+        run = run + 1 if sample == 0 else 0
+        longest = max(longest, run)
+    return longest / rate

@@ -38,7 +38,7 @@ from recordings.config import QueueRecordingSetting, RecordingSettings
 from tests.acd.test_service_asterisk import Seen
 from tests.fixtures.hotline import CallerSide
 from tests.ivr.test_ivr_live_calls import DOB, NUMBERS, Clinic, LiveCall, build_clinic
-from tests.recordings.helpers import play_muted, tone_power, write_sine
+from tests.recordings.helpers import longest_silence_s, play_muted, tone_power, write_sine
 from tests.screenpop.conftest import PASSWORDS
 from tests.screenpop.test_browser import sign_in
 
@@ -219,6 +219,7 @@ async def test_an_acd_bridged_call_is_announced_recorded_and_indexed_then_played
         await expect(console.locator("#recording-state")).to_have_text("Recording", timeout=15_000)
         await console.locator("#btn-recording").click()
         await expect(console.locator("#recording-state")).to_have_text("Recording paused")
+        await asyncio.sleep(1.5)  # the caller reads out their card number
         await console.keyboard.press("Alt+R")
         await expect(console.locator("#recording-state")).to_have_text("Recording")
         # Another agent's call, or none: refused.
@@ -279,6 +280,9 @@ async def test_an_acd_bridged_call_is_announced_recorded_and_indexed_then_played
         noise = tone_power(pcm, 2000.0)
         assert tone_power(pcm, AGENT_HZ) > 100 * noise
         assert tone_power(pcm, CALLER_HZ) > 100 * noise
+        # While paused, both sides were silenced in the file (and only then: the talk
+        # around it is continuous tone).
+        assert longest_silence_s(pcm) >= 1.0
 
         # The agent's disposition finds it; a different one does not.
         await hotline.store.write(
