@@ -33,6 +33,7 @@ from ivr.recognition import Recognizer
 from recordings import MonitorDir, RecordingService
 from recordings.acd_link import AcdRecorder
 from recordings.announcement import CallerNotice, RenderedNotice
+from recordings.housekeeping import Housekeeping
 from screenpop.app import create_app
 from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
@@ -69,6 +70,7 @@ class Hotline:
     audio: AudioHub | None = None
     recordings: RecordingService | None = None
     recorder: AcdRecorder | None = None  # records the ACD's calls (with the ACD)
+    housekeeping: Housekeeping | None = None  # retention and checks of recordings
     stopped: bool = False
 
     @property
@@ -172,6 +174,9 @@ class Hotline:
         acd: AcdService | None = None
         acd_journal: AcdJournal | None = None
         recorder: AcdRecorder | None = None
+        housekeeping = Housekeeping(
+            recordings, interval_s=settings.recordings.housekeeping_hours * 3600
+        )
         if settings.acd_agents:
             acd = AcdService.build(
                 bus=bus,
@@ -210,10 +215,12 @@ class Hotline:
             audio=audio,
             recordings=recordings,
             recorder=recorder,
+            housekeeping=housekeeping,
         )
         try:
             await web.start()
             await ami.start(wait_s=wait_for_ami_s)
+            await housekeeping.start()
             if settings.dialer.enabled:
                 hotline.dialer = DialerService(
                     store=store, ami=ami, bus=bus, policy=settings.dialer
@@ -241,6 +248,8 @@ class Hotline:
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.housekeeping is not None:
+            await self.housekeeping.close()
         if self.recorder is not None:
             await self.recorder.close()
         if self.acd_journal is not None:

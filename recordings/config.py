@@ -42,6 +42,8 @@ class RecordingSettings(BaseModel):
     #: Where finished recordings are moved to (default: ``<state_dir>/recordings``).
     storage_dir: Path | None = None
     retention_days: int = Field(default=365, ge=1, le=3650)
+    #: How often the running service deletes expired recordings and re-checks the rest.
+    housekeeping_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     #: The policy of every queue not named in ``queues``.
     default: QueueRecordingSetting = Field(default_factory=QueueRecordingSetting)
     queues: dict[str, QueueRecordingSetting] = Field(default_factory=_default_queues)
