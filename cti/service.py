@@ -34,6 +34,10 @@ from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Recognizer
 from ivr.voice_messages import VoiceMessageStore
+from recordings import MonitorDir, RecordingService
+from recordings.acd_link import AcdRecorder
+from recordings.announcement import CallerNotice, RenderedNotice
+from recordings.housekeeping import Housekeeping
 from screenpop.app import create_app
 from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
@@ -68,6 +72,9 @@ class Hotline:
     acd_journal: AcdJournal | None = None
     dialer: DialerService | None = None  # only when settings.dialer.enabled
     audio: AudioHub | None = None
+    recordings: RecordingService | None = None
+    recorder: AcdRecorder | None = None  # records the ACD's calls (with the ACD)
+    housekeeping: Housekeeping | None = None  # retention and checks of recordings
     stopped: bool = False
 
     @property
@@ -114,6 +121,16 @@ class Hotline:
             recognizer = await asyncio.to_thread(Recognizer, settings.vosk_model_path)
             audio = AudioHub(recognizer, settings.audiosocket_host, settings.audiosocket_port)
             await audio.start()
+        recordings = RecordingService(
+            ami=ami,
+            database=database,
+            monitor=MonitorDir(layout.monitor_host, layout.monitor_asterisk),
+            storage_dir=settings.recordings.storage_under(settings.state_dir),
+            policy=settings.recordings.policy(),
+        )
+        notice = CallerNotice(
+            recordings.policy, RenderedNotice(prompts, layout, default=settings.language)
+        )
         ivr = IvrCallApp(
             engine=FlowEngine(flows, default_language=settings.language.value),
             executor=ActionExecutor(store, settings),
@@ -128,6 +145,8 @@ class Hotline:
             default_language=settings.language,
             voice_messages=VoiceMessageStore(layout, settings.state_dir / "voice-messages"),
             hub=audio,
+            # Recording notice and policy for callers the ACD will bridge ([hotline-wait]).
+            handover_variables=notice.for_handover if settings.acd_agents else None,
         )
         dialer_apps = {
             route: app(
@@ -159,6 +178,10 @@ class Hotline:
         )
         acd: AcdService | None = None
         acd_journal: AcdJournal | None = None
+        recorder: AcdRecorder | None = None
+        housekeeping = Housekeeping(
+            recordings, interval_s=settings.recordings.housekeeping_hours * 3600
+        )
         if settings.acd_agents:
             acd = AcdService.build(
                 bus=bus,
@@ -182,6 +205,9 @@ class Hotline:
             acd.restore_callbacks(await acd_journal.pending_callbacks(since))
             await acd.start()
             web.app.state.services.acd = acd  # agents set their own state from the console
+            recorder = AcdRecorder(bus=bus, service=recordings, store=store)
+            await recorder.start()
+        web.app.state.services.recordings = recordings  # agents pause, supervisors play
         hotline = cls(
             settings=settings,
             database=database,
@@ -199,10 +225,14 @@ class Hotline:
             acd=acd,
             acd_journal=acd_journal,
             audio=audio,
+            recordings=recordings,
+            recorder=recorder,
+            housekeeping=housekeeping,
         )
         try:
             await web.start()
             await ami.start(wait_s=wait_for_ami_s)
+            await housekeeping.start()
             if settings.dialer.enabled:
                 hotline.dialer = DialerService(
                     store=store, ami=ami, bus=bus, policy=settings.dialer
@@ -230,6 +260,10 @@ class Hotline:
         await self.ami.close()
         await self.tracking.close()
         await self.bus.drain()
+        if self.housekeeping is not None:
+            await self.housekeeping.close()
+        if self.recorder is not None:
+            await self.recorder.close()
         if self.acd_journal is not None:
             await self.acd_journal.close()
         await self.journal.close()

@@ -24,6 +24,7 @@ from pydantic_settings import (
 from crm_store.enums import PreferredLanguage
 from crm_store.identifiers import NationalIdHasher
 from cti.dialer.config import DialerPolicy, check_timezone
+from recordings.config import RecordingSettings
 
 #: The source tree (``asterisk-conf/``, ``dialplans/``) sits beside the packages.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +191,9 @@ class Settings(BaseSettings):
 
     # Outbound dialer: calling hours, attempts, lines, do-not-call (cti/dialer/config.py).
     dialer: DialerPolicy = Field(default_factory=DialerPolicy)
+
+    # Call recordings: storage, retention, per-queue policy (recordings/config.py).
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
 
     _known_timezone = field_validator("clinic_timezone")(check_timezone)
 

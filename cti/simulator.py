@@ -66,6 +66,7 @@ class SimulatedCaller:
     dialled: str | None = None
     script: Sequence[ScriptStep] = ()
     hold_s: int = 10
+    hold_audio: str | None = None  # a file (as Asterisk sees it) looped while holding
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
@@ -93,6 +94,10 @@ def originate_action(caller: SimulatedCaller) -> dict[str, str | list[str]]:
         if not re.fullmatch(r"\+?[0-9*#]+", caller.dialled):
             raise ValueError(f"dialled number {caller.dialled!r} is not a phone number")
         variables.append(f"SIM_DID={caller.dialled}")
+    if caller.hold_audio:
+        if not re.fullmatch(r"/[A-Za-z0-9/._-]+", caller.hold_audio):
+            raise ValueError(f"hold audio {caller.hold_audio!r} is not a plain file path")
+        variables.append(f"SIM_HOLD_AUDIO={caller.hold_audio}")
     if caller.script:
         variables.append("SIM_AUDIO=" + "&".join(step.render() for step in caller.script))
     return {

@@ -35,7 +35,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -375,9 +375,15 @@ class _Call:
     typed: str = ""
     pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
     next_context: str | None = None
+    next_variables: dict[str, str] = field(default_factory=dict)
     transient: list[Path] = field(default_factory=list)
     voice_messages: list[Path] = field(default_factory=list)  # kept, not (yet) filed
     storing: list[asyncio.Task[None]] = field(default_factory=list)  # turn rows on their way
+
+
+#: Channel variables a hand-over sets on the caller before the dialplan takes them on
+#: (e.g. the recording notice: recordings.announcement).
+HandoverVariables = Callable[[Handover], Awaitable[Mapping[str, str]]]
 
 
 class IvrCallApp:
@@ -399,6 +405,7 @@ class IvrCallApp:
         default_language: Language,
         voice_messages: VoiceMessageStore,
         hub: AudioHub | None = None,
+        handover_variables: HandoverVariables | None = None,
     ) -> None:
         self.engine = engine
         self.executor = executor
@@ -413,6 +420,7 @@ class IvrCallApp:
         self.default_language = default_language
         self.voice_messages = voice_messages
         self.hub = hub
+        self.handover_variables = handover_variables
 
     async def __call__(self, session: AgiSession) -> None:
         call = _Call(session.env.uniqueid, session.env.channel)
@@ -437,6 +445,8 @@ class IvrCallApp:
             if call.voice_messages:  # recorded, but no complaint was filed with them
                 await asyncio.shield(self.voice_messages.discard(*call.voice_messages))
         if call.next_context is not None and not session.hung_up:
+            for name, value in call.next_variables.items():
+                await session.set_variable(name, value)
             # Set last: if anything above failed, the dialplan's fallback takes the caller.
             await session.set_variable("HOTLINE_NEXT", call.next_context)
 
@@ -574,19 +584,19 @@ class IvrCallApp:
     async def _transfer(self, call: _Call, transfer: Transfer) -> None:
         findings = transfer.findings
         await self._end(call, "to_agent", findings)
-        self.bus.publish(
-            HANDOVER_TOPIC,
-            Handover(
-                uniqueid=call.uniqueid,
-                channel=call.channel,
-                queue=transfer.queue,
-                reason=transfer.reason,
-                skill=transfer.skill,
-                language=findings.language,
-                findings=findings,
-                at=dt.datetime.now(dt.UTC),
-            ),
+        handover = Handover(
+            uniqueid=call.uniqueid,
+            channel=call.channel,
+            queue=transfer.queue,
+            reason=transfer.reason,
+            skill=transfer.skill,
+            language=findings.language,
+            findings=findings,
+            at=dt.datetime.now(dt.UTC),
         )
+        if self.handover_variables is not None:
+            call.next_variables = dict(await self.handover_variables(handover))
+        self.bus.publish(HANDOVER_TOPIC, handover)
         call.next_context = self.handover_context
 
     # -- the store --

@@ -162,6 +162,13 @@ def hold_text(language: Language) -> str:
     return "All our staff are busy. Please stay on the line; we will be with you shortly."
 
 
+def recording_notice_text(language: Language) -> str:
+    """Said to a caller before an agent who records the call is connected."""
+    if language is Language.MANDARIN:
+        return "为了提高服务质量，您的通话可能会被录音。"
+    return "This call may be recorded for quality and training purposes."
+
+
 def goodbye_text(language: Language) -> str:
     if language is Language.MANDARIN:
         return "感谢您的来电，再见。"
@@ -175,6 +182,7 @@ def static_texts(language: Language, hospital: str) -> dict[str, str]:
         "fallback": fallback_text(language),
         "hold": hold_text(language),
         "goodbye": goodbye_text(language),
+        "recording-notice": recording_notice_text(language),
     }
 
 

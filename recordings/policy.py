@@ -117,3 +117,23 @@ def wav_info(head: bytes, file_size: int, *, path: str = "") -> WavInfo:
             return WavInfo(rate=rate, channels=channels, bits=bits, data_bytes=size)
         offset = body + size + (size & 1)
     raise RecordingFileDamaged(path, "no data chunk in the header")
+
+
+#: A rendered prompt's path as Asterisk plays it: Playback() splits its argument on "&"
+#: and "," and the dialplan on "|" or newlines, so nothing but plain path characters.
+_PROMPT_PATH = re.compile(r"^/[A-Za-z0-9/._-]{1,400}$")
+
+
+def caller_variables(policy: QueuePolicy, notice: str | None) -> dict[str, str]:
+    """The variables a hand-over sets on the caller's channel for ``[hotline-wait]`` and
+    ``[hotline-record-agent]`` (dialplans/supervisor.conf): ``HOTLINE_RECORD`` 1|0 and
+    ``HOTLINE_RECORD_NOTICE``, the notice to play first ("" for none). A queue that
+    announces but whose notice could not be rendered is not recorded: recording a caller
+    who was not told is worse than not recording."""
+    if notice is not None and not _PROMPT_PATH.fullmatch(notice):
+        raise InvalidRecordingRequest("notice", f"not a plain prompt path: {notice!r}")
+    record = policy.record and (notice is not None or not policy.announce)
+    return {
+        "HOTLINE_RECORD": "1" if record else "0",
+        "HOTLINE_RECORD_NOTICE": (notice or "") if record and policy.announce else "",
+    }

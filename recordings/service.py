@@ -76,6 +76,7 @@ class ActiveRecording:
     started_at: dt.datetime
     paused: bool = False
     pauses: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    agent_key: str | None = None  # the ACD's agent id (their username): who may pause
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,11 @@ class RecordingService:
         agent_id: int | None,
         call_id: int | None = None,
         patient_id: int | None = None,
+        agent_key: str | None = None,
     ) -> ActiveRecording | None:
-        """Index the recording of ``channel`` (the caller's leg in the bridge, which ran
-        ``[hotline-record]``). None when the queue's policy says not to record; raises
+        """Index the recording of ``channel`` (the leg that ran ``[hotline-record]``, or
+        the agent's leg that ran ``[hotline-record-agent]``, which names the file after
+        the caller's ``uniqueid``). None when the queue's policy says not to record; raises
         :class:`RecordingNotStarted` if Asterisk is not recording it where expected."""
         check_uniqueid(uniqueid)
         check_channel(channel)
@@ -157,17 +160,18 @@ class RecordingService:
             call_id=call_id,
             patient_id=patient_id,
             started_at=self.clock(),
+            agent_key=agent_key,
         )
         self._active[uniqueid] = active
         return active
 
-    async def pause(self, uniqueid: str, *, by: str) -> None:
-        await self._mute(uniqueid, muted=True, by=by)
+    async def pause(self, uniqueid: str, *, by: str, user_id: int | None = None) -> None:
+        await self._mute(uniqueid, muted=True, by=by, user_id=user_id)
 
-    async def resume(self, uniqueid: str, *, by: str) -> None:
-        await self._mute(uniqueid, muted=False, by=by)
+    async def resume(self, uniqueid: str, *, by: str, user_id: int | None = None) -> None:
+        await self._mute(uniqueid, muted=False, by=by, user_id=user_id)
 
-    async def _mute(self, uniqueid: str, *, muted: bool, by: str) -> None:
+    async def _mute(self, uniqueid: str, *, muted: bool, by: str, user_id: int | None) -> None:
         active = self._active.get(uniqueid)
         if active is None:
             raise NotRecording(uniqueid)
@@ -182,8 +186,35 @@ class RecordingService:
                 "State": "1" if muted else "0",
             }
         )
+        now = self.clock()
         active.paused = muted
-        active.pauses.append((self.clock(), f"{'pause' if muted else 'resume'} by {by}"))
+        active.pauses.append((now, f"{'pause' if muted else 'resume'} by {by}"))
+        await asyncio.to_thread(self._audit_mute, active, muted, by, user_id, now)
+
+    def _audit_mute(
+        self, active: ActiveRecording, muted: bool, by: str, user_id: int | None, now: dt.datetime
+    ) -> None:
+        # The recording has no index row yet: the pause is audited on the call.
+        with self.database.session() as session:
+            if active.call_id is None:
+                active.call_id = (
+                    RecordingRepository(session)
+                    .links(linkedid=active.uniqueid, agent_username=active.agent_key or "")
+                    .call_id
+                )
+            AuditLogRepository(session).write(
+                action=AuditAction.UPDATE,
+                entity_type=AuditEntity.CALL,
+                entity_id=active.call_id or 0,
+                user_id=user_id,
+                actor=None if user_id is not None else by,
+                detail={
+                    "recording": "paused" if muted else "resumed",
+                    "uniqueid": active.uniqueid,
+                    "by": by,
+                },
+                now=now,
+            )
 
     def active(self, uniqueid: str) -> ActiveRecording | None:
         return self._active.get(uniqueid)
@@ -267,7 +298,10 @@ class RecordingService:
                 entity_type=AuditEntity.RECORDING,
                 entity_id=recording_id,
                 actor="recordings",
-                detail={"size_bytes": size, "pauses": len(active.pauses)},
+                detail={
+                    "size_bytes": size,
+                    "pauses": [f"{at.isoformat()} {what}" for at, what in active.pauses],
+                },
                 now=now,
             )
         source.unlink()  # only once the verified copy is indexed

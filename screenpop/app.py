@@ -49,7 +49,7 @@ from screenpop.errors import (
 )
 from screenpop.i18n import LANG_COOKIE, LANGUAGES, Translator, role_label
 from screenpop.live_calls import CallBoard
-from screenpop.monitoring import MonitorService
+from screenpop.monitoring import Conversations, MonitorService
 from screenpop.pages import render, wants_json
 from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
@@ -109,6 +109,7 @@ def create_app(
         zone=zoneinfo.ZoneInfo(timezone),
         clock=clock,
         desk=AgentDesk(store=store, pops=pops),
+        conversations=Conversations(bus),
         wallboard=WallboardFeed(
             store=store,
             bus=bus,
@@ -123,9 +124,11 @@ def create_app(
         await services.board.start()
         await services.pops.start()
         await services.wallboard.start()
+        await services.conversations.start()
         try:
             yield
         finally:
+            await services.conversations.stop()
             await services.wallboard.stop()
             await services.pops.stop()
             await services.board.stop()

@@ -19,13 +19,14 @@ from crm_store.enums import Role
 from crm_store.gateway import StoreGateway
 from cti.bus import EventBus
 from cti.settings import Settings
+from recordings.service import RecordingService
 from screenpop.agent_desk import Actor, AgentDesk
 from screenpop.auditing import AccessAudit
 from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, SessionStore, WebSession
 from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
 from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
-from screenpop.monitoring import MonitorService
+from screenpop.monitoring import Conversations, MonitorService
 from screenpop.pops import PopDesk
 from screenpop.wallboard_feed import WallboardFeed
 
@@ -46,10 +47,13 @@ class Services:
     zone: dt.tzinfo
     clock: Clock
     desk: AgentDesk
+    conversations: Conversations  # the ACD's calls a supervisor may listen to
     wallboard: WallboardFeed
     #: Set by the composition root when the ACD runs (agents' states); None without it.
     acd: AcdService | None = None
     monitor: MonitorService | None = None  # listen/whisper/barge; None without an AMI link
+    #: Set by the composition root: agents pause recordings of their calls.
+    recordings: RecordingService | None = None
 
 
 def get_services(connection: HTTPConnection) -> Services:

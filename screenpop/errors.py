@@ -19,6 +19,12 @@ and written to logs, so they never carry passwords or patient identifiers.
     │                                the agent's current state does not allow
     ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
     ├── RecordingUnavailable    410  a recording's file is missing or damaged (reported)
+    ├── RecordingControlRefused 409  pausing a recording the queue's policy keeps running,
+    │                                or one that is not running
+    ├── NoSupervisorPhone       409  listen/whisper/barge: no phone on the supervisor's record
+    ├── InvalidMonitorRequest   422  a channel or phone that may not reach AMI
+    ├── AsteriskRefused         502  Asterisk did not start the supervisor's call
+    ├── MonitorUnavailable      503  no link to Asterisk: monitoring is off
     ├── InvalidPeriod           422  a report period that is malformed, backwards or too long
     └── AuditUnavailable        503  the access could not be audited, so nothing is shown
 
@@ -143,6 +149,34 @@ class RecordingUnavailable(WebError):
         self.recording_id = recording_id
 
 
+class RecordingControlRefused(WebError):
+    code = "recording_control"
+    message_key = "error_recording_control"
+
+
+class NoSupervisorPhone(WebError):
+    code = "no_supervisor_phone"
+    message_key = "error_no_supervisor_phone"
+
+
+class InvalidMonitorRequest(WebError, ValueError):
+    code = "invalid_request"
+    message_key = "error_invalid_monitor"
+
+
+class AsteriskRefused(WebError):
+    code = "asterisk_refused"
+    message_key = "error_asterisk_refused"
+
+
+class MonitorUnavailable(WebError):
+    code = "monitor_unavailable"
+    message_key = "error_monitor_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("no link to Asterisk: monitoring is off")
+
+
 class InvalidPeriod(WebError):
     code = "invalid_period"
     message_key = "error_invalid_period"
@@ -171,6 +205,11 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (NoPatientOnCall, 409),
     (PatientAlreadyKnown, 409),
     (AgentUnavailable, 409),
+    (RecordingControlRefused, 409),
+    (NoSupervisorPhone, 409),
+    (InvalidMonitorRequest, 422),
+    (AsteriskRefused, 502),
+    (MonitorUnavailable, 503),
     (BookingRefused, 409),
     (TooManyAttempts, 429),
     (AuditUnavailable, 503),

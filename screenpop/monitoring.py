@@ -5,6 +5,7 @@ written to the audit log before Asterisk is asked, so no monitoring goes unrecor
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from collections.abc import Mapping
@@ -13,10 +14,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from acd.service import CallAbandoned, CallBridged, CallEnded, CallQueued
 from crm_store.enums import AuditAction, AuditEntity
 from crm_store.gateway import StoreGateway
 from crm_store.repositories import AuditLogRepository, UserRepository
+from cti.bus import EventBus, Subscription
+from cti.errors import AmiError
+from recordings.errors import InvalidRecordingRequest
 from recordings.policy import check_channel
+from screenpop.errors import AsteriskRefused, InvalidMonitorRequest, NoSupervisorPhone
 
 #: The supervisor's own phone: an endpoint Hotline builds, never one the browser names.
 _ENDPOINT = re.compile(r"^(PJSIP/[A-Za-z0-9_-]{1,32}|Local/[0-9]{1,16}@[A-Za-z0-9_-]{1,32})$")
@@ -32,10 +38,6 @@ class AmiSender(Protocol):
     async def send(self, action: Mapping[str, Any]) -> Any: ...
 
 
-class InvalidMonitorRequest(ValueError):
-    pass
-
-
 @dataclass(frozen=True)
 class MonitorRequest:
     supervisor_user_id: int
@@ -48,7 +50,10 @@ class MonitorRequest:
 
 def originate_action(request: MonitorRequest, *, action_id: str) -> dict[str, Any]:
     """The AMI Originate for ``request`` (pure; validates every value that reaches AMI)."""
-    check_channel(request.agent_channel)
+    try:
+        check_channel(request.agent_channel)
+    except InvalidRecordingRequest as exc:
+        raise InvalidMonitorRequest(str(exc)) from exc
     if not _ENDPOINT.fullmatch(request.supervisor_endpoint):
         raise InvalidMonitorRequest(f"not a supervisor phone: {request.supervisor_endpoint!r}")
     return {
@@ -62,10 +67,6 @@ def originate_action(request: MonitorRequest, *, action_id: str) -> dict[str, An
         "Variable": [f"SPY_TARGET={request.agent_channel}"],
         "ActionID": action_id,
     }
-
-
-class NoSupervisorPhone(LookupError):
-    pass
 
 
 class MonitorService:
@@ -109,4 +110,58 @@ class MonitorService:
             )
 
         await self.store.write(audit)  # audited first: a failure here stops the spy
-        await self.ami.send(action)
+        try:
+            await self.ami.send(action)
+        except AmiError as exc:
+            raise AsteriskRefused(f"Asterisk did not start the call: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """An agent talking to a caller the ACD bridged: what a supervisor may listen to."""
+
+    call_id: str
+    agent_key: str  # the ACD's agent id (the agent's username)
+    agent_channel: str
+    queue: str | None
+    since: dt.datetime
+
+
+class Conversations:
+    """The ACD's calls in conversation, from its bus topics (``acd.bridged`` until
+    ``acd.ended``), for the supervisor's listen / whisper / barge buttons."""
+
+    TOPICS = ("acd.queued", "acd.bridged", "acd.ended", "acd.abandoned")
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._queues: dict[str, str] = {}
+        self._talking: dict[str, Conversation] = {}
+        self._subscription: Subscription | None = None
+
+    async def start(self) -> None:
+        self._subscription = self.bus.subscribe("monitor-conversations", self.TOPICS, self._on)
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            await self.bus.unsubscribe(self._subscription, drain=False)
+            self._subscription = None
+
+    def current(self) -> list[Conversation]:
+        return sorted(self._talking.values(), key=lambda c: c.since)
+
+    def _on(self, _topic: str, payload: Any) -> None:
+        match payload:
+            case CallQueued():
+                self._queues[payload.call_id] = payload.queue
+            case CallBridged():
+                self._talking[payload.call_id] = Conversation(
+                    payload.call_id,
+                    payload.agent_id,
+                    payload.agent_channel,
+                    self._queues.get(payload.call_id),
+                    payload.at,
+                )
+            case CallEnded() | CallAbandoned():
+                self._talking.pop(payload.call_id, None)
+                self._queues.pop(payload.call_id, None)

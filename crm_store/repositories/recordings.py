@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.enums import RecordingStatus
 from crm_store.errors import InvalidRecord
-from crm_store.models import Agent, Patient, Recording, User
+from crm_store.models import AcdCall, Agent, Call, Patient, Recording, User
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,8 @@ class RecordingSearch:
     agent_id: int | None = None
     queue: str | None = None
     patient_mrn: str | None = None
+    #: The agent's disposition on the call (acd_calls, by the caller's uniqueid).
+    disposition: str | None = None
     limit: int = 200
 
 
@@ -87,6 +89,15 @@ class RecordingListing:
     patient_name: str | None
     patient_mrn: str | None
     agent_name: str | None
+    disposition: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordingLinks:
+    """The index's keys of a call the ACD bridged: its call record and its agent."""
+
+    call_id: int | None
+    agent_id: int | None
 
 
 class RecordingRepository:
@@ -133,10 +144,13 @@ class RecordingRepository:
     def search(self, criteria: RecordingSearch) -> list[RecordingListing]:
         """Live (not deleted) recordings matching ``criteria``, newest first."""
         query = (
-            select(Recording, Patient.full_name, Patient.mrn, User.display_name)
+            select(
+                Recording, Patient.full_name, Patient.mrn, User.display_name, AcdCall.disposition
+            )
             .outerjoin(Patient, Patient.id == Recording.patient_id)
             .outerjoin(Agent, Agent.id == Recording.agent_id)
             .outerjoin(User, User.id == Agent.user_id)
+            .outerjoin(AcdCall, AcdCall.call_key == Recording.channel_uniqueid)
             .where(Recording.deleted_at.is_(None))
         )
         if criteria.started_from is not None:
@@ -149,13 +163,26 @@ class RecordingRepository:
             query = query.where(Recording.queue == criteria.queue)
         if criteria.patient_mrn:
             query = query.where(Patient.mrn == criteria.patient_mrn)
+        if criteria.disposition:
+            query = query.where(AcdCall.disposition == criteria.disposition)
         query = query.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(
             max(1, min(criteria.limit, 1000))
         )
         return [
-            RecordingListing(_view(row), name, mrn, agent)
-            for row, name, mrn, agent in self.session.execute(query)
+            RecordingListing(_view(row), name, mrn, agent, disposition)
+            for row, name, mrn, agent, disposition in self.session.execute(query)
         ]
+
+    def links(self, *, linkedid: str, agent_username: str) -> RecordingLinks:
+        """The call record (by Asterisk linkedid) and the agent (by the ACD's agent id,
+        which is the agent's username) a recording is indexed on; None where unknown."""
+        call_id = self.session.scalar(select(Call.id).where(Call.linkedid == linkedid))
+        agent_id = self.session.scalar(
+            select(Agent.id)
+            .join(User, User.id == Agent.user_id)
+            .where(User.username == agent_username)
+        )
+        return RecordingLinks(call_id=call_id, agent_id=agent_id)
 
     def due_for_deletion(self, now: dt.datetime, *, limit: int = 1000) -> list[RecordingView]:
         query = (

@@ -67,7 +67,7 @@ async def calls_page(
         active=[c.to_json(t, services.zone) for c in state.active],
         ended=[c.to_json(t, services.zone) for c in state.ended],
         ended_limit=state.ended_limit,
-        i18n=t.catalogue(("live_", "not_yet", "patient_unknown", "calls_none_")),
+        i18n=t.catalogue(("live_", "not_yet", "patient_unknown", "calls_none_", "mon_")),
     )
 
 

@@ -12,7 +12,10 @@
 * ``POST /api/console/calls/{call_id}/wrap-up`` — ``{"disposition", "notes"}`` on the call's
   ACD record (saved again if corrected);
 * ``POST /api/console/calls/{call_id}/patient`` — ``{"full_name", "number"}``: register an
-  unknown caller.
+  unknown caller;
+* ``GET  /api/console/calls/{call_id}/recording`` — is the call recorded, paused, pausable;
+* ``POST /api/console/calls/{call_id}/recording`` — ``{"action": "pause" | "resume"}`` where
+  the queue's policy allows it (e.g. while the caller reads out card details); audited.
 
 ``call_id`` is the call's id in the pop. Only a call offered to the signed-in agent (ringing,
 answered, or the one they just had) can be acted on: anything else is 403
@@ -34,15 +37,20 @@ from acd.model import Agent
 from crm_store.enums import CallDisposition, ComplaintCategory, Role
 from crm_store.repositories.appointments import BookedAppointment
 from crm_store.repositories.schedule import ScheduleRepository
+from cti.errors import AmiError
+from recordings.errors import RecordingError
+from recordings.service import ActiveRecording
+from screenpop.agent_desk import Actor
 from screenpop.dependencies import (
     AgentUser,
     CurrentUser,
     SameOrigin,
+    Services,
     ServicesDep,
     TranslatorDep,
     require_role,
 )
-from screenpop.errors import AgentUnavailable
+from screenpop.errors import AgentUnavailable, AsteriskRefused, RecordingControlRefused
 from screenpop.pages import render
 
 router = APIRouter()
@@ -95,6 +103,10 @@ class WrapUpBody(_Body):
     notes: str | None = Field(default=None, max_length=4000)
 
     _clean = field_validator("notes")(_no_control)
+
+
+class RecordingBody(_Body):
+    action: Literal["pause", "resume"]
 
 
 class RegisterBody(_Body):
@@ -275,3 +287,40 @@ async def register_patient(
 ) -> dict[str, Any]:
     pop = await services.desk.register(agent, call_id, body.full_name, body.number)
     return {"pop": pop.to_json()}
+
+
+def _recording_json(services: Services, active: ActiveRecording | None) -> dict[str, Any]:
+    if active is None or services.recordings is None:
+        return {"recorded": False, "paused": False, "pausable": False}
+    pausable = services.recordings.policy.for_queue(active.queue).pausable
+    return {"recorded": True, "paused": active.paused, "pausable": pausable}
+
+
+def _my_recording(services: Services, agent: Actor, call_id: str) -> ActiveRecording | None:
+    services.desk.call(agent, call_id)  # NotYourCall unless offered to this agent
+    active = services.recordings.active(call_id) if services.recordings else None
+    return active if active is not None and active.agent_key == agent.agent_id else None
+
+
+@router.get("/api/console/calls/{call_id}/recording")
+async def recording_state(
+    call_id: CallId, services: ServicesDep, agent: AgentUser
+) -> dict[str, Any]:
+    return {"recording": _recording_json(services, _my_recording(services, agent, call_id))}
+
+
+@router.post("/api/console/calls/{call_id}/recording", dependencies=[SameOrigin])
+async def pause_or_resume_recording(
+    call_id: CallId, body: RecordingBody, services: ServicesDep, agent: AgentUser
+) -> dict[str, Any]:
+    active = _my_recording(services, agent, call_id)
+    if active is None or services.recordings is None:
+        raise RecordingControlRefused("this call is not being recorded")
+    control = services.recordings.pause if body.action == "pause" else services.recordings.resume
+    try:
+        await control(call_id, by=agent.agent_id, user_id=agent.user_id)
+    except RecordingError as exc:  # the queue's policy keeps it running, or it has ended
+        raise RecordingControlRefused(str(exc)) from exc
+    except AmiError as exc:
+        raise AsteriskRefused(f"Asterisk did not {body.action} the recording: {exc}") from exc
+    return {"recording": _recording_json(services, active)}

@@ -1,22 +1,28 @@
-"""``POST /api/supervisor/monitor``: listen to, whisper to, or barge into an agent's live
-call. The supervisor's own phone rings (the one on their user record, never a number
-the browser names); the use is audited before Asterisk is asked."""
+"""Listen to, whisper to, or barge into an agent's live call.
+
+* ``GET  /api/supervisor/monitor/calls`` — the agents talking to callers the ACD bridged
+  (agent, queue, since, the agent's channel): what the live-calls page offers buttons for;
+* ``POST /api/supervisor/monitor`` — ``{"agent_user_id", "channel", "mode", "linkedid"}``:
+  the supervisor's own phone rings (the one on their user record, never a number the
+  browser names) and ChanSpy joins the agent's channel; the use is audited before Asterisk
+  is asked.
+
+Refusals are the app's domain errors (screenpop/errors.py), mapped to HTTP in one place.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from typing import Any
 
-from cti.errors import AmiError
-from recordings.errors import InvalidRecordingRequest
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store.models import User
 from screenpop.dependencies import SameOrigin, ServicesDep, SupervisorUser
-from screenpop.monitoring import (
-    InvalidMonitorRequest,
-    MonitorMode,
-    MonitorRequest,
-    NoSupervisorPhone,
-)
+from screenpop.errors import MonitorUnavailable
+from screenpop.monitoring import MonitorMode, MonitorRequest
 
 router = APIRouter()
 
@@ -28,30 +34,48 @@ class MonitorBody(BaseModel):
     linkedid: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+@router.get("/api/supervisor/monitor/calls")
+async def calls_to_monitor(services: ServicesDep, user: SupervisorUser) -> dict[str, Any]:
+    talking = services.conversations.current()
+    keys = sorted({c.agent_key for c in talking})
+
+    def users(session: Session) -> dict[str, tuple[int, str]]:
+        rows = session.execute(
+            select(User.username, User.id, User.display_name).where(User.username.in_(keys))
+        )
+        return {name: (user_id, display) for name, user_id, display in rows}
+
+    known = await services.store.read(users) if keys else {}
+    return {
+        "monitor": services.monitor is not None,
+        "calls": [
+            {
+                "linkedid": c.call_id,
+                "agent": known[c.agent_key][1],
+                "agent_user_id": known[c.agent_key][0],
+                "channel": c.agent_channel,
+                "queue": c.queue,
+                "since": c.since.isoformat(),
+            }
+            for c in talking
+            if c.agent_key in known  # an ACD agent without a console account: no buttons
+        ],
+    }
 
 
 @router.post("/api/supervisor/monitor", dependencies=[SameOrigin])
-async def monitor(body: MonitorBody, services: ServicesDep, user: SupervisorUser) -> JSONResponse:
+async def monitor(body: MonitorBody, services: ServicesDep, user: SupervisorUser) -> dict[str, str]:
     if services.monitor is None:
-        return _error(503, "monitor_unavailable", "no link to Asterisk: monitoring is off")
-    try:
-        phone = await services.monitor.phone_of(user.user_id)
-        await services.monitor.start(
-            MonitorRequest(
-                supervisor_user_id=user.user_id,
-                supervisor_endpoint=phone,
-                agent_user_id=body.agent_user_id,
-                agent_channel=body.channel,
-                mode=body.mode,
-                call_linkedid=body.linkedid,
-            )
+        raise MonitorUnavailable()
+    phone = await services.monitor.phone_of(user.user_id)
+    await services.monitor.start(
+        MonitorRequest(
+            supervisor_user_id=user.user_id,
+            supervisor_endpoint=phone,
+            agent_user_id=body.agent_user_id,
+            agent_channel=body.channel,
+            mode=body.mode,
+            call_linkedid=body.linkedid,
         )
-    except NoSupervisorPhone as exc:
-        return _error(409, "no_supervisor_phone", str(exc))
-    except (InvalidRecordingRequest, InvalidMonitorRequest) as exc:
-        return _error(422, "invalid_request", str(exc))
-    except AmiError as exc:
-        return _error(502, "asterisk_refused", f"Asterisk did not start the call: {exc}")
-    return JSONResponse({"status": "ringing", "mode": body.mode.value, "phone": phone})
+    )
+    return {"status": "ringing", "mode": body.mode.value, "phone": phone}

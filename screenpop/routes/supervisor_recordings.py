@@ -4,7 +4,8 @@ a byte is sent; agents and anyone else are refused (403 with the reason).
 
 * ``GET /supervisor/recordings`` (page) and ``GET /api/supervisor/recordings`` (JSON):
   search by ``from``/``to`` (dates, hospital time), ``agent`` (agent id), ``queue``,
-  ``mrn`` (the patient's medical record number).
+  ``mrn`` (the patient's medical record number), ``disposition`` (the agent's wrap-up
+  disposition on the call).
 * ``GET /supervisor/recordings/{id}/audio`` — the WAV; ``?download=1`` as an attachment.
   A play is audited once, on its first request (no Range, or a Range from byte 0); the
   browser's seeks (Range from elsewhere) are the same play.
@@ -23,7 +24,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from crm_store.enums import AuditAction, AuditEntity, RecordingStatus
+from crm_store.enums import AuditAction, AuditEntity, CallDisposition, RecordingStatus
 from crm_store.errors import RecordingNotFound
 from crm_store.models import utcnow
 from crm_store.repositories import (
@@ -56,6 +57,7 @@ def _criteria(
     agent: int | None,
     queue: str | None,
     mrn: str | None,
+    disposition: CallDisposition | None = None,
 ) -> RecordingSearch:
     def midnight(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
@@ -66,6 +68,7 @@ def _criteria(
         agent_id=agent,
         queue=queue or None,
         patient_mrn=(mrn or "").strip() or None,
+        disposition=disposition.value if disposition else None,
     )
 
 
@@ -80,6 +83,7 @@ def _row_json(item: RecordingListing, zone: dt.tzinfo) -> dict[str, Any]:
         "agent": item.agent_name,
         "patient": item.patient_name,
         "mrn": item.patient_mrn,
+        "disposition": item.disposition,
         "status": r.status.value,
         "playable": r.status is RecordingStatus.VERIFIED,
         "audio_url": f"/supervisor/recordings/{r.id}/audio",
@@ -123,9 +127,12 @@ class Filters:
     agent: int | None
     queue: str | None
     mrn: str | None
+    disposition: CallDisposition | None = None
 
     def criteria(self, zone: dt.tzinfo) -> RecordingSearch:
-        return _criteria(zone, self.start, self.end, self.agent, self.queue, self.mrn)
+        return _criteria(
+            zone, self.start, self.end, self.agent, self.queue, self.mrn, self.disposition
+        )
 
 
 def get_filters(
@@ -134,8 +141,9 @@ def get_filters(
     agent: Annotated[int | None, Query(gt=0)] = None,
     queue: Annotated[str | None, Query(max_length=64)] = None,
     mrn: Annotated[str | None, Query(max_length=32)] = None,
+    disposition: Annotated[CallDisposition | None, Query()] = None,
 ) -> Filters:
-    return Filters(start, end, agent, queue, mrn)
+    return Filters(start, end, agent, queue, mrn, disposition)
 
 
 FiltersDep = Annotated[Filters, Depends(get_filters)]
@@ -162,7 +170,9 @@ async def recordings_page(
             "agent": filters.agent or "",
             "queue": filters.queue or "",
             "mrn": filters.mrn or "",
+            "disposition": filters.disposition.value if filters.disposition else "",
         },
+        dispositions=[d.value for d in CallDisposition],
     )
 
 

@@ -127,6 +127,34 @@
     var node = $("call-phase");
     node.setAttribute("data-phase", next);
     node.textContent = t("con_" + next);
+    if (next !== "answered") { $("recording-controls").hidden = true; }
+    else { refreshRecording(); }
+  }
+
+  // -- the call's recording: shown while talking; pause/resume where the queue allows ----
+
+  function showRecording(state) {
+    $("recording-controls").hidden = !state.recorded || phase !== "answered";
+    $("recording-state").setAttribute("data-state", state.paused ? "paused" : "on");
+    $("recording-state").textContent = t(state.paused ? "con_rec_paused" : "con_rec_on");
+    var button = $("btn-recording");
+    button.hidden = !state.pausable;
+    button.setAttribute("data-action", state.paused ? "resume" : "pause");
+    $("btn-recording-label").textContent = t(state.paused ? "con_rec_resume" : "con_rec_pause");
+  }
+
+  function refreshRecording() {
+    if (!pop || phase !== "answered") { return; }
+    var callId = pop.call_id;
+    api("GET", callPath("/recording")).then(function (data) {
+      if (pop && pop.call_id === callId) { showRecording(data.recording); }
+    }, function () { /* shown again on the next refresh */ });
+  }
+
+  function toggleRecording() {
+    if (!pop || $("btn-recording").hidden || $("recording-controls").hidden) { return; }
+    api("POST", callPath("/recording"), { action: $("btn-recording").getAttribute("data-action") })
+      .then(function (data) { showRecording(data.recording); }, failed);
   }
 
   function showPop(data, answered) {
@@ -273,7 +301,11 @@
     var key = event.key.toLowerCase();
     if (shortcuts[key]) { event.preventDefault(); setState(shortcuts[key]); }
     else if (key === "b" && pop) { event.preventDefault(); $("department").focus(); showSlots(); }
+    else if (key === "r" && pop) { event.preventDefault(); toggleRecording(); }
   });
+  $("btn-recording").addEventListener("click", toggleRecording);
+  // Recording starts a moment after the answer (once caller and agent are bridged).
+  window.setInterval(refreshRecording, 3000);
 
   // -- the socket ----------------------------------------------------------------------------
 

@@ -14,13 +14,7 @@
   var activeCount = document.getElementById("active-count");
   var endedLimit = parseInt(root.getAttribute("data-ended-limit"), 10) || 50;
 
-  function cell(row, value, className) {
-    var td = document.createElement("td");
-    if (className) { td.className = className; }
-    td.textContent = value == null ? "" : value;
-    row.appendChild(td);
-    return td;
-  }
+  var cell = window.HotlineLive.cell;
 
   function timeCell(row, iso, display) {
     var td = document.createElement("td");

@@ -49,5 +49,14 @@
     connect();
   }
 
-  window.HotlineLive = { connect: connectLive };
+  // A table cell holding value as text (never as HTML), appended to row.
+  function cell(row, value, className) {
+    var td = document.createElement("td");
+    if (className) { td.className = className; }
+    td.textContent = value == null ? "" : value;
+    row.appendChild(td);
+    return td;
+  }
+
+  window.HotlineLive = { connect: connectLive, cell: cell };
 }());

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,10 +80,12 @@ async def park_caller(
     number: str | None = None,
     keys: str = "",
     wait_max_s: int | None = None,
+    variables: Sequence[str] = (),
 ) -> Parked:
     """A simulated caller, answered and waiting in [hotline-wait] with music. With
     ``keys``, they press them after 3 s of waiting; ``number`` is their caller ID;
-    ``wait_max_s`` overrides the dialplan's wait limit (HOTLINE_WAIT_MAX_S) for this call."""
+    ``wait_max_s`` overrides the dialplan's wait limit (HOTLINE_WAIT_MAX_S) for this call;
+    ``variables`` (NAME=value) are set on the caller's channel as a hand-over would."""
     action: dict[str, str | list[str]] = {
         "Action": "Originate",
         "Channel": "Local/s@caller-sim",
@@ -92,7 +94,7 @@ async def park_caller(
         "Priority": "1",
         "Async": "true",
         "Timeout": "10000",
-        "Variable": [f"SIM_HOLD_S={hold_s}"]
+        "Variable": [f"SIM_HOLD_S={hold_s}", *variables]
         + (["SIM_AUDIO=silence:3", f"SIM_DTMF={keys}"] if keys else []),
     }
     if number is not None:

@@ -4,16 +4,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import struct
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crm_store.database import Database
 from crm_store.enums import Role
 from crm_store.repositories import UserRepository
 from cti.asterisk import AsteriskRunner
-from cti.asterisk.media import write_comfort_tone, write_silence
+from cti.asterisk.media import write_comfort_tone, write_silence, write_wav
 from recordings import MonitorDir, QueuePolicy, RecordingPolicy, RecordingService
 from tests.fixtures.hotline import CallerSide
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator
 
 
 def make_agent(database: Database, user_id: int | None = None) -> int:
@@ -115,3 +121,46 @@ def make_service(
             retention=dt.timedelta(days=30),
         ),
     )
+
+
+def write_sine(path: Path, frequency: float, seconds: float = 3.0) -> None:
+    """A steady sine tone (8 kHz mono): one side of a conversation, recognisable in a mix."""
+    rate = 8000
+    write_wav(
+        path,
+        [
+            int(4000 * math.sin(2 * math.pi * frequency * i / rate))
+            for i in range(int(rate * seconds))
+        ],
+    )
+
+
+def tone_power(pcm: bytes, frequency: float, rate: int = 8000) -> float:
+    """Goertzel: the power of one frequency in 16-bit mono PCM, per sample."""
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm[: len(pcm) // 2 * 2])
+    coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
+    previous = before = 0.0
+    for sample in samples:
+        previous, before = sample + coefficient * previous - before, previous
+    power = previous * previous + before * before - coefficient * previous * before
+    return power / max(1, len(samples)) ** 2
+
+
+async def play_muted(audio: Locator) -> float:
+    """Start an <audio> element (muted) in the browser; its duration once known (s)."""
+    await audio.evaluate("a => { a.muted = true; return a.play(); }")
+    duration: float = await audio.evaluate(
+        "a => new Promise(r => a.readyState >= 1 ? r(a.duration) :"
+        " a.addEventListener('loadedmetadata', () => r(a.duration)))"
+    )
+    return duration
+
+
+def longest_silence_s(pcm: bytes, rate: int = 8000) -> float:
+    """The longest run of exactly-zero samples (what MixMonitorMute writes), in seconds."""
+    samples = struct.unpack(f"<{len(pcm) // 2}h", pcm[: len(pcm) // 2 * 2])
+    longest = run = 0
+    for sample in samples:
+        run = run + 1 if sample == 0 else 0
+        longest = max(longest, run)
+    return longest / rate

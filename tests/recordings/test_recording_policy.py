@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+from pathlib import Path
 
 import pytest
 
+from cti.settings import load_settings
 from recordings import (
     InvalidRecordingRequest,
     QueuePolicy,
@@ -14,7 +16,13 @@ from recordings import (
     RecordingPolicy,
     wav_info,
 )
-from recordings.policy import check_channel, check_uniqueid, storage_relative_path
+from recordings.config import RecordingSettings
+from recordings.policy import (
+    caller_variables,
+    check_channel,
+    check_uniqueid,
+    storage_relative_path,
+)
 
 
 def _wav(data: bytes, *, rate: int = 8000, declared: int | None = None) -> bytes:
@@ -81,3 +89,51 @@ def test_policy_per_queue_with_a_default_and_retention() -> None:
     start = dt.datetime(2026, 1, 2, 3, 4, tzinfo=dt.UTC)
     assert policy.retain_until(start) == dt.datetime(2026, 4, 2, 3, 4, tzinfo=dt.UTC)
     assert str(storage_relative_path("1795917260.12", start)) == "2026/01/02/1795917260.12.wav"
+
+
+NOTICE = "/srv/hotline/share/prompts/ab/ab12cd"
+
+
+@pytest.mark.parametrize(
+    ("policy", "notice", "record", "played"),
+    [
+        (QueuePolicy(record=True, announce=True), NOTICE, "1", NOTICE),
+        # Announcing but no notice to play: not recorded rather than recorded untold.
+        (QueuePolicy(record=True, announce=True), None, "0", ""),
+        (QueuePolicy(record=True, announce=False), None, "1", ""),
+        (QueuePolicy(record=False, announce=True), NOTICE, "0", ""),
+    ],
+)
+def test_the_caller_is_recorded_only_once_told_where_the_queue_announces(
+    policy: QueuePolicy, notice: str | None, record: str, played: str
+) -> None:
+    assert caller_variables(policy, notice) == {
+        "HOTLINE_RECORD": record,
+        "HOTLINE_RECORD_NOTICE": played,
+    }
+
+
+@pytest.mark.parametrize("notice", ["prompts/x", "/a/b,c", "/a/b&/etc/x", "/a\nb", "/a|b"])
+def test_a_notice_path_that_could_split_playback_arguments_is_refused(notice: str) -> None:
+    with pytest.raises(InvalidRecordingRequest):
+        caller_variables(QueuePolicy(), notice)
+
+
+def test_default_settings_record_and_announce_everywhere_and_pause_only_on_billing() -> None:
+    settings = RecordingSettings()
+    policy = settings.policy()
+    assert policy.for_queue("patients") == QueuePolicy(record=True, announce=True, pausable=False)
+    assert policy.for_queue("billing").pausable
+    assert policy.retention == dt.timedelta(days=365)
+    assert settings.storage_under(Path("/var/lib/hotline")) == Path("/var/lib/hotline/recordings")
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_RECORDINGS__RETENTION_DAYS", "90")
+    monkeypatch.setenv(
+        "HOTLINE_RECORDINGS__QUEUES", '{"internal": {"record": false}, "billing": {}}'
+    )
+    policy = load_settings().recordings.policy()
+    assert policy.retention == dt.timedelta(days=90)
+    assert not policy.for_queue("internal").record
+    assert not policy.for_queue("billing").pausable  # the file replaced the defaults

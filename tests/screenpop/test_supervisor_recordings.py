@@ -14,7 +14,7 @@ from crm_store.repositories import AuditLogRepository, RecordingRepository
 from cti.asterisk import AsteriskRunner
 from recordings import StoredRecording
 from tests.fixtures.hotline import CallerSide
-from tests.recordings.helpers import make_agent, make_service, record_one_call
+from tests.recordings.helpers import make_agent, make_service, play_muted, record_one_call
 from tests.screenpop.conftest import Console
 from tests.screenpop.test_browser import sign_in
 
@@ -74,11 +74,7 @@ async def test_supervisor_plays_and_seeks_agent_is_refused(
         await expect(row.locator("td.status")).to_have_text("verified")
 
         audio = row.locator("audio")
-        await audio.evaluate("a => { a.muted = true; return a.play(); }")
-        duration = await audio.evaluate(
-            "a => new Promise(r => a.readyState >= 1 ? r(a.duration) :"
-            " a.addEventListener('loadedmetadata', () => r(a.duration)))"
-        )
+        duration = await play_muted(audio)
         assert abs(duration - stored.duration_s) < 0.5
         # Seek near the end: the browser asks for a byte range and plays from there.
         position = await audio.evaluate(
