@@ -278,6 +278,7 @@ class _Call:
 
     uniqueid: str
     channel: str
+    caller_number: str | None = None  # as received; None when withheld or tampered
     ivr_session: int | None = None
     typed: str = ""
     pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
@@ -320,7 +321,7 @@ class IvrCallApp:
     async def __call__(self, session: AgiSession) -> None:
         await session.answer()
         started = await self._call_started(session)
-        call = _Call(session.env.uniqueid, session.env.channel)
+        call = _Call(session.env.uniqueid, session.env.channel, started.caller_number)
         try:
             if self.hub is None:
                 await self._run(session, call, started, self._keypad(session))
@@ -461,6 +462,7 @@ class IvrCallApp:
                 language=findings.language,
                 findings=findings,
                 at=dt.datetime.now(dt.UTC),
+                caller_number=call.caller_number,
             ),
         )
         call.next_context = self.handover_context
