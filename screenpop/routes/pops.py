@@ -1,4 +1,5 @@
-"""The agent's screen-pop socket: ``/ws/pops``.
+"""The agent's screen-pop socket ``/ws/pops``, and a supervisor's read-only view of a
+live call's pop (``GET /api/supervisor/calls/{call_id}/pop``).
 
 An agent's socket carries only the pops of calls offered to that agent (the signed-in
 user's username is their ACD agent id). Each pop that names a patient is audited before
@@ -6,20 +7,27 @@ it is sent (view ``screen_pop``); if the audit cannot be written the pop is not 
 (close 1011). On (re)connecting, the agent's pending pop is sent first, so an agent whose
 browser dropped the connection while their phone rang still sees who is calling.
 
+Only agents have a pop socket (supervisors and admins are refused with 4403: they do not
+take calls). A pop of an unknown caller shows likely matches: each is audited as a view.
+A supervisor may read any live call's pop (audited, view ``supervisor_pop``) but acts on
+nothing: the console's actions are the offered agent's alone. Admins see no pops.
+
 Close codes as for the live calls socket: 4401 not signed in / session ended, 4403 other
-site, 1011 audit unavailable, 1001 server stopping.
+site or not an agent, 1011 audit unavailable, 1001 server stopping.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
-from crm_store.enums import Role
-from screenpop.dependencies import ServicesDep, origin_allowed
+from screenpop.dependencies import PopViewer, ServicesDep, origin_allowed
+from screenpop.errors import CallNotLive
 from screenpop.pops import Pop
+from screenpop.routes.console import CallId
 from screenpop.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_GOING_AWAY,
@@ -32,6 +40,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 VIEW = "screen_pop"
+SUPERVISOR_VIEW = "supervisor_pop"
 
 
 @router.websocket("/ws/pops")
@@ -44,17 +53,19 @@ async def pops_socket(websocket: WebSocket, services: ServicesDep) -> None:
     if not origin_allowed(websocket, policy):
         await websocket.close(CLOSE_FORBIDDEN, "cross-site connection refused")
         return
-    if session is None or not session.allows(Role.AGENT):
+    if session is None:
         await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
+        return
+    if not session.takes_calls:
+        await websocket.close(CLOSE_FORBIDDEN, "only agents receive screen pops")
         return
     desk = services.pops
     watcher, pending = desk.watch(session.username)
 
     async def send_pop(pop: Pop) -> None:
-        if pop.patient_id is not None:
-            await services.audit.patients_viewed(
-                user_id=session.user_id, patient_ids=[pop.patient_id], view=VIEW, via="websocket"
-            )
+        await services.audit.patients_viewed(
+            user_id=session.user_id, patient_ids=pop.viewed_patient_ids, view=VIEW, via="websocket"
+        )
         await websocket.send_json({"type": "pop", "pop": pop.to_json()})
 
     async def pump() -> None:
@@ -80,3 +91,15 @@ async def pops_socket(websocket: WebSocket, services: ServicesDep) -> None:
         await serve_socket(websocket, pump, "pops")
     finally:
         desk.unwatch(watcher)
+
+
+@router.get("/api/supervisor/calls/{call_id}/pop")
+async def live_pop(call_id: CallId, services: ServicesDep, user: PopViewer) -> dict[str, Any]:
+    """A live call's pop as its agent sees it, read-only for a supervisor (audited)."""
+    pop = services.pops.live(call_id)
+    if pop is None:
+        raise CallNotLive()
+    await services.audit.patients_viewed(
+        user_id=user.user_id, patient_ids=pop.viewed_patient_ids, view=SUPERVISOR_VIEW, via="api"
+    )
+    return {"agent_id": pop.offer.agent_id, "read_only": True, "pop": pop.to_json()}
