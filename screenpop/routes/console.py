@@ -145,6 +145,7 @@ async def console_page(request: Request, t: TranslatorDep, user: CurrentUser) ->
         pause_reasons=PAUSE_REASONS,
         categories=[c.value for c in ComplaintCategory],
         dispositions=[d.value for d in CallDisposition],
+        verification_checks=VERIFICATION_CHECKS,
         i18n=t.catalogue(("con_", "pause_", "state_", "cat_", "disp_", "error_")),
     )
 
