@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from screenpop.auth import WebSession
+from screenpop.dependencies import Services, origin_allowed
 from screenpop.errors import AuditUnavailable
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,28 @@ CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_AUDIT_UNAVAILABLE = 1011
 CLOSE_GOING_AWAY = 1001
+
+
+async def admit(
+    websocket: WebSocket, services: Services, allowed: Callable[[WebSession], bool], refusal: str
+) -> WebSession | None:
+    """Accept the handshake; the signed-in user's session if ``allowed``, else close
+    (4403 another site or ``refusal`` for the role, 4401 not signed in) and None."""
+    policy = services.policy
+    session, _expired = services.sessions.lookup(
+        websocket.cookies.get(policy.cookie_name), touch=False
+    )
+    await websocket.accept()
+    if not origin_allowed(websocket, policy):
+        await websocket.close(CLOSE_FORBIDDEN, "cross-site connection refused")
+        return None
+    if session is None:
+        await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
+        return None
+    if not allowed(session):
+        await websocket.close(CLOSE_FORBIDDEN, refusal)
+        return None
+    return session
 
 
 async def serve_socket(

@@ -29,15 +29,14 @@ from screenpop.dependencies import (
     SupervisorUser,
     TranslatorDep,
     language_of,
-    origin_allowed,
 )
 from screenpop.i18n import Translator
 from screenpop.live_calls import BoardState, BoardUpdate, Resync
 from screenpop.pages import render
 from screenpop.sockets import (
-    CLOSE_FORBIDDEN,
     CLOSE_GOING_AWAY,
     CLOSE_NOT_SIGNED_IN,
+    admit,
     serve_socket,
 )
 
@@ -91,20 +90,15 @@ async def calls_json(
 
 @router.websocket("/ws/calls")
 async def calls_socket(websocket: WebSocket, services: ServicesDep) -> None:
-    policy = services.policy
-    session, _expired = services.sessions.lookup(
-        websocket.cookies.get(policy.cookie_name), touch=False
+    session = await admit(
+        websocket,
+        services,
+        lambda user: user.allows(Role.SUPERVISOR),
+        "live calls need the supervisor role",
     )
-    await websocket.accept()
-    if not origin_allowed(websocket, policy):
-        await websocket.close(CLOSE_FORBIDDEN, "cross-site connection refused")
-        return
     if session is None:
-        await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
         return
-    if not session.allows(Role.SUPERVISOR):
-        await websocket.close(CLOSE_FORBIDDEN, "live calls need the supervisor role")
-        return
+    policy = services.policy
     t = Translator(language_of(websocket, services))
     board = services.board
     watcher, state = board.watch()

@@ -24,16 +24,11 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 
-from screenpop.dependencies import PopViewer, ServicesDep, origin_allowed
+from screenpop.dependencies import PopViewer, ServicesDep
 from screenpop.errors import CallNotLive
 from screenpop.pops import Pop
 from screenpop.routes.console import CallId
-from screenpop.sockets import (
-    CLOSE_FORBIDDEN,
-    CLOSE_GOING_AWAY,
-    CLOSE_NOT_SIGNED_IN,
-    serve_socket,
-)
+from screenpop.sockets import CLOSE_GOING_AWAY, CLOSE_NOT_SIGNED_IN, admit, serve_socket
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +40,12 @@ SUPERVISOR_VIEW = "supervisor_pop"
 
 @router.websocket("/ws/pops")
 async def pops_socket(websocket: WebSocket, services: ServicesDep) -> None:
-    policy = services.policy
-    session, _expired = services.sessions.lookup(
-        websocket.cookies.get(policy.cookie_name), touch=False
+    session = await admit(
+        websocket, services, lambda user: user.takes_calls, "only agents receive screen pops"
     )
-    await websocket.accept()
-    if not origin_allowed(websocket, policy):
-        await websocket.close(CLOSE_FORBIDDEN, "cross-site connection refused")
-        return
     if session is None:
-        await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
         return
-    if not session.takes_calls:
-        await websocket.close(CLOSE_FORBIDDEN, "only agents receive screen pops")
-        return
+    policy = services.policy
     desk = services.pops
     watcher, pending = desk.watch(session.username)
 
