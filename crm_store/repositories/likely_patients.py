@@ -8,7 +8,8 @@ Three sources, each one indexed look-up with a small limit (fast at a million pa
   number several patients share (a family), which the IVR never names on its own;
 * **same line** — a fixed line that differs only in its last two digits (a switchboard's
   extensions: a care home, a company). Mobile numbers are never widened this way: a
-  neighbouring mobile number is a stranger. A range scan on ``ix_phone_numbers_e164``;
+  neighbouring mobile number is a stranger. The block's hundred numbers are probed in
+  ``ix_phone_numbers_e164``;
 * **name** — the name the caller gave in the IVR, exactly as on file
   (``ix_patients_full_name``).
 
@@ -26,7 +27,7 @@ from typing import TypeAlias
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
-from sqlalchemy import ScalarSelect, Select, func, select
+from sqlalchemy import ScalarSelect, Select, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Patient, PhoneNumber
@@ -119,12 +120,10 @@ class LikelyPatientFinder:
             query = _by_number().where(PhoneNumber.e164.in_(candidates.exact))
             self._collect(found, query, MatchReason.SAME_NUMBER)
         if candidates.line_prefix is not None:
-            prefix = candidates.line_prefix
-            query = _by_number().where(
-                PhoneNumber.e164 >= prefix,
-                PhoneNumber.e164 < prefix + ":",  # ":" sorts right after "9"
-                func.length(PhoneNumber.e164) == len(prefix) + LINE_DIGITS,
-            )
+            # The hundred numbers of the block, spelt out: index probes that do not depend
+            # on how the database's collation orders "+" and digits (a range would).
+            block = [f"{candidates.line_prefix}{n:0{LINE_DIGITS}d}" for n in range(10**LINE_DIGITS)]
+            query = _by_number().where(PhoneNumber.e164.in_(block))
             self._collect(found, query, MatchReason.SAME_LINE)
         spoken = (name or "").strip()
         if spoken:
