@@ -93,7 +93,8 @@ class Pop:
             caller = {
                 "known": False,
                 "verified": False,
-                "number": number.national or (offer.handover.caller_number or None),
+                # A caller ID that is no number is shown as received, cut short.
+                "number": number.national or (offer.handover.caller_number or "")[:32] or None,
                 "withheld": offer.handover.caller_number is None,
             }
         else:

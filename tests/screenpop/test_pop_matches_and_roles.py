@@ -166,6 +166,7 @@ async def test_a_supervisor_views_a_live_pop_read_only_and_cannot_act_as_its_age
             assert response.status_code == 403, (path, response.text)
             assert "only agents act on calls" in response.json()["message"]
         assert (await supervisor.get("/console")).status_code == 403
+        assert 'href="/console"' not in (await supervisor.get("/")).text  # not offered
         assert await _socket_close_code(desk, supervisor) == 4403
         gone = await supervisor.get("/api/supervisor/calls/1700000999.9/pop")
         assert gone.status_code == 404 and gone.json()["error"] == "call_not_live"
@@ -193,6 +194,7 @@ async def test_an_admin_sees_no_pop_and_an_agent_no_other_agents_pop(desk: Desk)
         assert await _socket_close_code(desk, admin) == 4403
     for username in ("agent", "agent2"):
         async with desk.client(username) as agent:
+            assert 'href="/console"' in (await agent.get("/")).text
             response = await agent.get(f"/api/supervisor/calls/{WANG_CALL}/pop")
             assert response.status_code == 403, username
     assert audit_rows(desk.database, desk.users["admin"]) == []
