@@ -1,5 +1,6 @@
 """The agent's screen-pop socket ``/ws/pops``, and a supervisor's read-only view of a
-live call's pop (``GET /api/supervisor/calls/{call_id}/pop``).
+live call's pop (``GET /api/supervisor/calls/{call_id}/pop``, and the page
+``/supervisor/calls/{call_id}/pop`` the live calls page links each caller to).
 
 An agent's socket carries only the pops of calls offered to that agent (the signed-in
 user's username is their ACD agent id). Each pop that names a patient is audited before
@@ -19,13 +20,16 @@ site or not an agent, 1011 audit unavailable, 1001 server stopping.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import Response
 
-from screenpop.dependencies import PopViewer, ServicesDep
+from screenpop.dependencies import PopViewer, Services, ServicesDep, TranslatorDep
 from screenpop.errors import CallNotLive
+from screenpop.pages import render
 from screenpop.pops import Pop
 from screenpop.routes.console import CallId
 from screenpop.sockets import CLOSE_GOING_AWAY, CLOSE_NOT_SIGNED_IN, admit, serve_socket
@@ -80,13 +84,35 @@ async def pops_socket(websocket: WebSocket, services: ServicesDep) -> None:
         desk.unwatch(watcher)
 
 
-@router.get("/api/supervisor/calls/{call_id}/pop")
-async def live_pop(call_id: CallId, services: ServicesDep, user: PopViewer) -> dict[str, Any]:
-    """A live call's pop as its agent sees it, read-only for a supervisor (audited)."""
+async def _viewed_live(services: Services, user_id: int, call_id: str, via: str) -> Pop:
     pop = services.pops.live(call_id)
     if pop is None:
         raise CallNotLive()
     await services.audit.patients_viewed(
-        user_id=user.user_id, patient_ids=pop.viewed_patient_ids, view=SUPERVISOR_VIEW, via="api"
+        user_id=user_id, patient_ids=pop.viewed_patient_ids, view=SUPERVISOR_VIEW, via=via
     )
+    return pop
+
+
+@router.get("/api/supervisor/calls/{call_id}/pop")
+async def live_pop(call_id: CallId, services: ServicesDep, user: PopViewer) -> dict[str, Any]:
+    """A live call's pop as its agent sees it, read-only for a supervisor (audited)."""
+    pop = await _viewed_live(services, user.user_id, call_id, "api")
     return {"agent_id": pop.offer.agent_id, "read_only": True, "pop": pop.to_json()}
+
+
+@router.get("/supervisor/calls/{call_id}/pop", include_in_schema=False)
+async def live_pop_page(
+    request: Request, call_id: CallId, services: ServicesDep, t: TranslatorDep, user: PopViewer
+) -> Response:
+    pop = await _viewed_live(services, user.user_id, call_id, "page")
+
+    def when(iso: str | None) -> str:
+        if not iso:
+            return ""
+        return dt.datetime.fromisoformat(iso).astimezone(services.zone).strftime("%Y-%m-%d %H:%M")
+
+    return render(
+        request, "supervisor_pop.html", t=t, user=user, pop=pop.to_json(),
+        agent_id=pop.offer.agent_id, when=when,
+    )  # fmt: skip

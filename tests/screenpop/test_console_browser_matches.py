@@ -19,11 +19,13 @@ from crm_store.models import AuditLogEntry
 from crm_store.repositories.acd import AcdRepository
 from crm_store.repositories.calls import CallRepository, CallSnapshot
 from crm_store.repositories.patients import PatientRepository
+from tests.screenpop.conftest import tracked_call
 from tests.screenpop.test_browser import sign_in
 from tests.screenpop.test_pops import offer
 
 CALL = "1700000888.1"
 EARLIER = "1700000111.1"
+LIVE = "1700000999.5"
 FAMILY: dict[str, int] = {}
 
 
@@ -147,6 +149,44 @@ async def test_the_likely_matches_in_chinese(browser: Browser, make_console: Any
         await expect(page.locator("#pop")).to_have_attribute("data-call-id", "1700000888.2")
         await expect(page.locator("#caller-facts")).to_contain_text("号码未显示")
         await expect(page.locator("#likely-none")).to_contain_text("没有可能匹配的患者")
+        assert errors == []
+    finally:
+        await context.close()
+
+
+async def test_a_supervisor_opens_a_live_calls_pop_read_only(
+    browser: Browser, make_console: Any
+) -> None:
+    console = await make_console(before_start=family)
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        await sign_in(page, console, "supervisor")
+        await expect(page).to_have_url(f"{console.url}/calls")
+        await expect(page.locator("#live-status")).to_have_attribute("data-state", "connected")
+        await expect(page.get_by_role("link", name="Agent console")).to_have_count(0)
+        console.bus.publish("acd.offered", offer(LIVE, "agent", FAMILY["son"]))
+        console.bus.publish("call.started", tracked_call(LIVE, patient_id=FAMILY["son"]))
+        row = page.locator(f'#active-calls tbody tr[data-linkedid="{LIVE}"]')
+        await row.get_by_role("link", name="张伟").click()
+        await expect(page.locator("#caller-name")).to_have_text("张伟")
+        await expect(page.locator("#sp-read-only")).to_have_text(
+            "Read-only: the call is offered to agent agent; only they act on it."
+        )
+        await expect(page.locator("#recent-calls")).to_contain_text("Call back needed")
+        await expect(page.locator("#supervisor-pop form")).to_have_count(0)
+        await expect(page.locator("#supervisor-pop button")).to_have_count(0)
+        with console.database.session() as session:
+            views = session.scalars(
+                select(AuditLogEntry.detail).where(
+                    AuditLogEntry.user_id == console.user_ids["supervisor"],
+                    AuditLogEntry.entity_id == FAMILY["son"],
+                    AuditLogEntry.action == AuditAction.VIEW,
+                )
+            ).all()
+        assert {"view": "supervisor_pop", "via": "page"} in views
         assert errors == []
     finally:
         await context.close()

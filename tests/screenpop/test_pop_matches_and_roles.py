@@ -168,6 +168,10 @@ async def test_a_supervisor_views_a_live_pop_read_only_and_cannot_act_as_its_age
         assert (await supervisor.get("/console")).status_code == 403
         assert 'href="/console"' not in (await supervisor.get("/")).text  # not offered
         assert await _socket_close_code(desk, supervisor) == 4403
+        page = await supervisor.get(f"/supervisor/calls/{WANG_CALL}/pop?lang=en")
+        assert page.status_code == 200 and "王秀英" in page.text
+        assert "Read-only: the call is offered to agent agent" in page.text
+        assert "<form" not in page.text.split('id="supervisor-pop"')[1]
         gone = await supervisor.get("/api/supervisor/calls/1700000999.9/pop")
         assert gone.status_code == 404 and gone.json()["error"] == "call_not_live"
     views = [
@@ -175,10 +179,10 @@ async def test_a_supervisor_views_a_live_pop_read_only_and_cannot_act_as_its_age
         for a, p, d in audit_rows(desk.database, desk.users["supervisor"])
         if a is AuditAction.VIEW
     ]
-    assert views == [(wang, "supervisor_pop", "api")]
-    assert [a for a, _p, _d in audit_rows(desk.database, desk.users["supervisor"])] == [
+    assert views == [(wang, "supervisor_pop", "api"), (wang, "supervisor_pop", "page")]
+    assert {a for a, _p, _d in audit_rows(desk.database, desk.users["supervisor"])} == {
         AuditAction.VIEW
-    ]
+    }
 
 
 async def test_an_admin_sees_no_pop_and_an_agent_no_other_agents_pop(desk: Desk) -> None:
@@ -186,6 +190,8 @@ async def test_an_admin_sees_no_pop_and_an_agent_no_other_agents_pop(desk: Desk)
     async with desk.client("admin") as admin:
         response = await admin.get(f"/api/supervisor/calls/{WANG_CALL}/pop")
         assert response.status_code == 403
+        page = await admin.get(f"/supervisor/calls/{WANG_CALL}/pop")
+        assert page.status_code == 403 and "王秀英" not in page.text
         assert "only supervisors may view" in response.json()["message"]
         booking = await admin.post(
             f"/api/console/calls/{WANG_CALL}/appointments", json={"slot_id": desk.slots[0]}
