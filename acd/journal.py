@@ -26,6 +26,9 @@ TOPICS = (
     "acd.abandoned",
     "acd.ended",
 )
+#: Published (with the event) once the event's row is written: readers of the rows (the
+#: wallboard) re-read then, not on the ``acd.*`` event, which may still be unwritten.
+WRITTEN_TOPIC = "acd_journal.written"
 
 
 class AcdJournal:
@@ -69,3 +72,4 @@ class AcdJournal:
                     repo.call_ended(event.call_id, event.at)
 
         await self.store.write(work)
+        self.bus.publish(WRITTEN_TOPIC, event)

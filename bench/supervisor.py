@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/supervisor.py [--calls 100000] [--minutes 10] [--files 20]
 
-* report computation (screenpop.reports.compute_report) over N synthetic calls, in ms;
+* report computation (screenpop.reports.compute_report) over N synthetic calls, in ms
+  (``supervisor_report_ms``);
 * storing a finished recording (copy with SHA-256 while copying, fsync, re-read to
   verify, index in SQLite, audit) for a WAV of M minutes (8 kHz, 16-bit mono as
-  MixMonitor writes it), per file and in MB/s.
+  MixMonitor writes it), per file and in MB/s (``recording_store_ms``,
+  ``recording_store_mb_per_s``).
 No Asterisk needed: the recording file is written here in the format Asterisk writes.
 """
 
@@ -15,7 +17,6 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import platform
 import random
 import statistics
 import sys
@@ -25,6 +26,9 @@ from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from figures import Figure, machine, report  # noqa: E402
 
 from crm_store.database import Database  # noqa: E402
 from cti.asterisk.media import write_wav  # noqa: E402
@@ -69,8 +73,16 @@ def bench_report(n: int) -> None:
         t = time.perf_counter()
         compute_report(calls, [], start=day, end=day + dt.timedelta(days=1))
         times.append((time.perf_counter() - t) * 1000)
-    print(
-        f"report over {n} calls (50 queues, 500 agents): median {statistics.median(times):.0f} ms"
+    median = statistics.median(times)
+    print(f"report over {n} calls (50 queues, 500 agents): median {median:.0f} ms")
+    report(
+        Figure(
+            "supervisor_report_ms",
+            median,
+            "ms",
+            f"one day's supervisor report over {n:,} synthetic calls (50 queues, 500 agents), "
+            "median of 5",
+        )
     )
 
 
@@ -105,6 +117,12 @@ def bench_store(minutes: float, files: int) -> None:
             f"store a {minutes:g}-min recording ({size_mb:.1f} MB): median {med * 1000:.0f} ms "
             f"({size_mb / med:.0f} MB/s), max {max(times) * 1000:.0f} ms over {files} files"
         )
+        workload = (
+            f"store a finished {minutes:g}-minute recording ({size_mb:.1f} MB WAV): copy with "
+            f"SHA-256, fsync, re-read to verify, index and audit in SQLite; median of {files}"
+        )
+        report(Figure("recording_store_ms", med * 1000, "ms", workload))
+        report(Figure("recording_store_mb_per_s", size_mb / med, "MB/s", workload))
         database.dispose()
 
 
@@ -114,10 +132,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--files", type=int, default=20)
     args = parser.parse_args()
-    print(
-        f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
-        f"Python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     bench_report(args.calls)
     bench_store(args.minutes, args.files)
 

@@ -35,7 +35,8 @@ class Sex(str, enum.Enum):
 
 
 class PreferredLanguage(str, enum.Enum):
-    """Prompt language of a patient; same values as ``cti.settings.Language``."""
+    """Prompt language of a patient, and the hotline's prompt languages
+    (``cti.settings.Language`` is this enum)."""
 
     MANDARIN = "zh"
     ENGLISH = "en"

@@ -30,6 +30,7 @@ from ivr.cli import flows_dir, hospital_names, prompt_cache_dir
 from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Recognizer
+from ivr.voice_messages import VoiceMessageStore
 from screenpop.app import create_app
 from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
@@ -122,6 +123,7 @@ class Hotline:
             hospital_names=hospital_names(settings),
             handover_context=handover_target(settings),
             default_language=settings.language,
+            voice_messages=VoiceMessageStore(layout, settings.state_dir / "voice-messages"),
             hub=audio,
         )
         dialer_apps = {

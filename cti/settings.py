@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from crm_store.enums import PreferredLanguage
 from crm_store.identifiers import NationalIdHasher
 from cti.dialer.config import DialerPolicy, check_timezone
 
@@ -35,11 +36,10 @@ class Environment(str, enum.Enum):
     PRODUCTION = "production"
 
 
-class Language(str, enum.Enum):
-    """Prompt languages; the value is the flow directory under dialplans/ivr/."""
-
-    MANDARIN = "zh"
-    ENGLISH = "en"
+#: Prompt languages; the value is the flow directory under dialplans/ivr/. The same enum
+#: as a patient's preferred language, so the two cannot drift apart. (An IVR session
+#: stores its flow language as text: a test-only flow such as ko has no member here.)
+Language = PreferredLanguage
 
 
 class AsteriskMode(str, enum.Enum):

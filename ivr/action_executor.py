@@ -382,6 +382,12 @@ class ActionExecutor:
             category = ComplaintCategory.OTHER
         description = call.params.get("description", "").strip() or "(IVR)"
         code = call.params.get("department", "")
+        # The caller's voice message (keypad mode): a file the adapter kept in storage.
+        voice_message = call.params.get("voice_message", "").strip() or None
+        try:
+            voice_message_s = float(call.params.get("voice_message_s", ""))
+        except ValueError:
+            voice_message_s = None
 
         def open_(session: Session) -> str:
             department = ScheduleRepository(session).department_by_code(code) if code else None
@@ -392,6 +398,8 @@ class ActionExecutor:
                 opened_via=BookingChannel.IVR,
                 patient_id=call.patient_id,
                 department_id=department_id,
+                voice_message_path=voice_message,
+                voice_message_s=voice_message_s if voice_message else None,
             )
 
         ticket = await self.store.write(open_)

@@ -245,6 +245,10 @@ class AudioCall:
         self._barge_in = False
         self._playing: asyncio.Event | None = None  # set = stop requested
         self._digits: asyncio.Queue[str] = asyncio.Queue()
+        # The caller's audio of the last turn, kept only when the turn asked for it
+        # (a free-form answer whose recording is kept as a voice message).
+        self.heard_audio = bytearray()
+        self._keep_audio = False
         self._feeder = asyncio.create_task(self._feed_loop(), name=f"audiosocket-feed-{call_id}")
 
     # -- from the reader --
@@ -285,6 +289,8 @@ class AudioCall:
                 continue
             chunk = bytes(self._audio)
             self._audio.clear()
+            if self._keep_audio:
+                self.heard_audio += chunk
             if self._arm_no_input is not None:
                 stream.arm_no_input(self._arm_no_input)
                 self._arm_no_input = None
@@ -398,12 +404,16 @@ class AudioCall:
         max_digits: int = 1,
         digit_timeout_s: float = 3.0,
         hard_timeout_s: float = 60.0,
+        keep_audio: bool = False,
     ) -> RecognitionResult:
         """See :meth:`AudioHub.listen`. Without barge-in the caller's audio during the
         prompt is not listened to; with it, noise during the prompt (sound that never
-        became voiced) does not end the turn."""
+        became voiced) does not end the turn. ``keep_audio``: keep the audio the turn
+        recognised in :attr:`heard_audio`."""
         if self.closed.is_set():
             raise CallerHungUp(f"call {self.call_id}: audio connection closed")
+        self.heard_audio = bytearray()
+        self._keep_audio = keep_audio
         loop = asyncio.get_running_loop()
         g = grammar if isinstance(grammar, Grammar) else Grammar.of(grammar)
         while not self._digits.empty():  # keys from an earlier turn are stale
@@ -471,6 +481,7 @@ class AudioCall:
         finally:
             self._stream = None
             self._turn = None
+            self._keep_audio = False
             for task in (digit_task, closed_task):
                 task.cancel()
             if playback is not None:
@@ -599,9 +610,11 @@ class AudioHub:
         barge_in: bool = True,
         max_digits: int = 1,
         digit_timeout_s: float = 3.0,
+        keep_audio: bool = False,
     ) -> RecognitionResult:
         """One turn: play ``prompt`` (if any; interruptible when ``barge_in``), then wait
         up to ``timeout_s`` after it for speech; return what was said or keyed.
+        ``keep_audio``: keep what was recognised in the call's ``heard_audio``.
         Raises :class:`CallerHungUp` if the call's audio goes away."""
         call = await self.connected(call_id)
         pcm = await self._pcm(prompt)
@@ -612,6 +625,7 @@ class AudioHub:
             barge_in=barge_in,
             max_digits=max_digits,
             digit_timeout_s=digit_timeout_s,
+            keep_audio=keep_audio,
         )
 
     async def play(

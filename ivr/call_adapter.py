@@ -7,22 +7,30 @@ or tampered caller ID), then feeds the engine events and carries out its effects
 - ``Play``: the prompt cache's 8 kHz file (a sensitive prompt — a date of birth read
   back — is rendered to a transient file and deleted after playing);
 - ``Listen``: keys over AGI (``WAIT FOR DIGIT``), or speech and keys over AudioSocket
-  when a speech hub is configured and the call's audio connects;
+  when a speech hub is configured and the call's audio connects; every prompt of the
+  turn before it may be cut short by the answer (barge-in). At a free-form step a keypad
+  caller, who cannot be transcribed, leaves a voice message after a tone instead
+  (``RECORD FILE``; kept by :class:`~ivr.voice_messages.VoiceMessageStore` and deleted
+  again unless a complaint is filed with it);
 - ``RunAction``: :class:`~ivr.action_executor.ActionExecutor` (never raises);
 - ``RecordTurn``: a row in the store's IVR session;
-- ``Transfer``: the findings on the IVR session, one :class:`~cti.handover.Handover` on
-  the bus, and ``HOTLINE_NEXT`` set to the context the composition root chose;
+- ``Transfer``: one :class:`~cti.handover.Handover` on the bus, and ``HOTLINE_NEXT`` set
+  to the context the composition root chose;
 - ``Hangup``: the goodbye was said; ``HOTLINE_NEXT`` sends the call to hang up.
 
-A caller who hangs up mid-flow ends the session (outcome ``caller_hangup``); booking
+However the session ends, its findings (who, verified or not, intent, slots, why) are
+stored on it. A caller who hangs up mid-flow ends the session (outcome
+``caller_hangup``); booking
 actions only run after the caller's "yes", and each is one transaction, so nothing is
 left half-made. Should the adapter itself fail, the AGI ends without ``HOTLINE_NEXT``
-and the dialplan's fallback queue takes the caller (dialplans/hotline.conf).
+and the dialplan's fallback queue takes the caller (dialplans/hotline.conf); so it does when
+Hotline stops with callers in the IVR (their sessions end as ``hotline_stopped``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -34,7 +42,6 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from crm_store.enums import PreferredLanguage
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.ivr import IvrRepository
 from cti.asterisk.provisioner import InstanceLayout
@@ -53,6 +60,7 @@ from ivr.audiosocket import (
     CallerHungUp,
     PlaybackEnd,
     audio_session,
+    read_prompt,
 )
 from ivr.flows import (
     Alternative,
@@ -61,6 +69,7 @@ from ivr.flows import (
     DtmfInput,
     Effect,
     Event,
+    Findings,
     FlowEngine,
     Hangup,
     Identity,
@@ -71,12 +80,16 @@ from ivr.flows import (
     RunAction,
     SpeechResult,
     Transfer,
+    VoiceMessage,
 )
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Grammar, Outcome, RecognitionResult
+from ivr.voice_messages import VoiceMessageStore
 
 log = logging.getLogger(__name__)
 
+#: The outcome of a session Hotline stopped during (the dialplan's fallback took the call).
+HOTLINE_STOPPED = "hotline_stopped"
 #: Where the dialplan sends a caller the flow said goodbye to.
 AFTER_GOODBYE = "hotline-hangup,s,1"
 #: Keys that may cut a prompt short.
@@ -137,29 +150,41 @@ class Media(Protocol):
         """Play ``file``; return the key that cut it short ("" if none)."""
         ...
 
-    async def listen(self, listen: Listen, prompt: tuple[Play, Path] | None, typed: str) -> Event:
-        """Play ``prompt`` (if any) and collect the answer (``typed``: keys already
-        pressed during earlier prompts)."""
+    async def listen(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
+        """Play ``prompts`` (the caller may cut them short) and collect the answer
+        (``typed``: keys already pressed during earlier prompts)."""
         ...
 
 
 Report = Callable[[PromptPlayed | Listening], None]
+#: The prompts of a turn that its answer may cut short, each with its audio file.
+Prompts = list[tuple[Play, Path]]
 
 
 class KeypadMedia:
     """Prompts by ``STREAM FILE``, keys by ``WAIT FOR DIGIT``: no speech."""
 
-    def __init__(self, session: AgiSession, layout: InstanceLayout, report: Report) -> None:
+    def __init__(
+        self,
+        session: AgiSession,
+        layout: InstanceLayout,
+        report: Report,
+        voice_messages: VoiceMessageStore,
+    ) -> None:
         self.session = session
         self.layout = layout
         self.report = report
+        self.voice_messages = voice_messages
         self.ahead = ""  # a key pressed after a full answer: the next answer's first
 
     def _asterisk_name(self, file: Path) -> str:
         return str(self.layout.to_asterisk(file).with_suffix(""))
 
-    async def play(self, play: Play, file: Path) -> str:
-        escape = ESCAPE_DIGITS if play.barge_in else ""
+    async def play(self, play: Play, file: Path, escape: str | None = None) -> str:
+        """Play a prompt; ``escape``: the keys that cut it short (default: any key when
+        the prompt allows barge-in)."""
+        if escape is None:
+            escape = ESCAPE_DIGITS if play.barge_in else ""
         name = self._asterisk_name(file)
         uniqueid = self.session.env.uniqueid
         try:
@@ -180,13 +205,17 @@ class KeypadMedia:
         code = response.result_int
         return chr(code) if code > 0 else ""
 
-    async def listen(self, listen: Listen, prompt: tuple[Play, Path] | None, typed: str) -> Event:
+    async def listen(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
+        if listen.voice_message is not None:
+            return await self._voice_message(listen, prompts, typed)
         digits, self.ahead = typed + self.ahead, ""
         uniqueid = self.session.env.uniqueid
-        answerable = prompt is None or prompt[0].barge_in
+        answerable = all(play.barge_in for play, _file in prompts)
         if answerable:
             self.report(Listening(uniqueid, listen.step, time.monotonic()))
-        if not digits and prompt is not None:
+        for prompt in prompts:
+            if digits:
+                break  # a key cut the turn's prompts short: it is the answer's first
             digits = await self.play(*prompt)
         if not answerable:
             self.report(Listening(uniqueid, listen.step, time.monotonic()))
@@ -212,16 +241,65 @@ class KeypadMedia:
                 self.ahead = more
         return DtmfInput(digits, at=time.monotonic())
 
+    async def _voice_message(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
+        """A free-form answer by keypad: the caller speaks after the tone and Asterisk
+        records it (``#``, ``silence_s`` of silence or ``max_s`` end it)."""
+        spec = listen.voice_message
+        assert spec is not None
+        keys, self.ahead = typed + self.ahead, ""
+        # Only the way to a person cuts these prompts: a caller keying "#" early must
+        # still hear when to speak.
+        for prompt in prompts:
+            if keys:
+                break
+            keys = await self.play(*prompt, escape=listen.dtmf.accept)
+        if keys:
+            return DtmfInput(keys, at=time.monotonic())
+        recording = self.voice_messages.recording_file(self.session.env.uniqueid)
+        self.report(Listening(self.session.env.uniqueid, listen.step, time.monotonic()))
+        try:
+            response = await self.session.command(
+                "RECORD FILE",
+                self.voice_messages.asterisk_name(recording),
+                "wav",
+                "#",
+                spec.max_s * 1000,
+                "BEEP",
+                f"s={spec.silence_s}",
+            )
+        except AgiHangup:
+            await self.voice_messages.discard(recording)
+            raise
+        if response.result_int < 0:
+            await self.voice_messages.discard(recording)
+            if response.data == "hangup" or self.session.hung_up:
+                self.session.hung_up = True
+                raise AgiHangup("channel hung up during RECORD FILE")
+            log.error("RECORD FILE failed (%s): is the monitor directory writable?", response)
+            return NoInput(at=time.monotonic())
+        kept = await self.voice_messages.keep(recording)
+        if kept is None:
+            return NoInput(at=time.monotonic())
+        return VoiceMessage(str(kept.path), kept.seconds, at=time.monotonic())
+
 
 class SpeechMedia:
     """Prompts and answers over the call's AudioSocket: speech (vosk) and keys, with
     barge-in by voice or key."""
 
-    def __init__(self, call: AudioCall, hub: AudioHub, uniqueid: str, report: Report) -> None:
+    def __init__(
+        self,
+        call: AudioCall,
+        hub: AudioHub,
+        uniqueid: str,
+        report: Report,
+        voice_messages: VoiceMessageStore,
+    ) -> None:
         self.call = call
         self.hub = hub
         self.uniqueid = uniqueid
         self.report = report
+        self.voice_messages = voice_messages
 
     def _report(self, play: Play, file: Path, completed: bool, played_s: float) -> None:
         samples = int(played_s * 8000)
@@ -237,26 +315,41 @@ class SpeechMedia:
             raise CallGone(f"audio closed during {result.end}")
         return ""
 
-    async def listen(self, listen: Listen, prompt: tuple[Play, Path] | None, typed: str) -> Event:
+    async def listen(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
         if typed:
             return DtmfInput(typed, at=time.monotonic())
         grammar = Grammar.of(None if listen.free_form else listen.grammar)
+        # The turn's prompts as one stream, so that speaking or keying over any of them
+        # cuts them all short and is heard as the answer.
+        audio = None
+        if prompts:
+            parts = await asyncio.gather(*(asyncio.to_thread(read_prompt, f) for _p, f in prompts))
+            audio = b"".join(parts)
         self.report(Listening(self.uniqueid, listen.step, time.monotonic()))
         try:
             result = await self.hub.listen(
                 self.call.call_id,
                 grammar,
                 listen.timeout_ms / 1000,
-                prompt=None if prompt is None else prompt[1],
+                prompt=audio,
                 barge_in=True,
                 max_digits=listen.dtmf.max_digits,
                 digit_timeout_s=INTER_DIGIT_MS / 1000,
+                keep_audio=listen.voice_message is not None,
             )
         except CallerHungUp as exc:
             raise CallGone(str(exc)) from exc
-        if prompt is not None:
-            self._report(*prompt, not result.barged_in, 0.0)
-        return speech_event(result)
+        for play, file in prompts:
+            self._report(play, file, not result.barged_in, 0.0)
+        event = speech_event(result)
+        if listen.voice_message is not None and isinstance(event, SpeechResult) and event.text:
+            # Keep the words' audio too, next to their transcription.
+            audio = bytes(self.call.heard_audio)
+            kept = await self.voice_messages.keep_audio(audio, self.uniqueid)
+            if kept is not None:
+                recording = VoiceMessage(str(kept.path), kept.seconds, at=event.at)
+                event = dataclasses.replace(event, recording=recording)
+        return event
 
 
 def speech_event(result: RecognitionResult) -> Event:
@@ -284,6 +377,8 @@ class _Call:
     pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
     next_context: str | None = None
     transient: list[Path] = field(default_factory=list)
+    voice_messages: list[Path] = field(default_factory=list)  # kept, not (yet) filed
+    storing: list[asyncio.Task[None]] = field(default_factory=list)  # turn rows on their way
 
 
 class IvrCallApp:
@@ -303,6 +398,7 @@ class IvrCallApp:
         hospital_names: Mapping[Language, str],
         handover_context: str,
         default_language: Language,
+        voice_messages: VoiceMessageStore,
         hub: AudioHub | None = None,
     ) -> None:
         self.engine = engine
@@ -316,20 +412,32 @@ class IvrCallApp:
         self.hospital = {language.value: name for language, name in hospital_names.items()}
         self.handover_context = handover_context
         self.default_language = default_language
+        self.voice_messages = voice_messages
         self.hub = hub
 
     async def __call__(self, session: AgiSession) -> None:
-        await session.answer()
-        started = await self._call_started(session)
-        call = _Call(session.env.uniqueid, session.env.channel, started.caller_number)
+        call = _Call(session.env.uniqueid, session.env.channel)
         try:
+            await session.answer()
+            started = await self._call_started(session)
+            call.caller_number = started.caller_number
             if self.hub is None:
                 await self._run(session, call, started, self._keypad(session))
             else:
                 await self._run_with_speech(session, call, started, self.hub)
+        except asyncio.CancelledError:
+            # Hotline is stopping (its FastAGI server cancels the calls' tasks). The AGI
+            # link closes when this returns and the dialplan's fallback takes the caller:
+            # a clean end, not a failure. Re-raised, the cancelled connection task would
+            # be logged by asyncio with a traceback.
+            log.info("IVR %s: Hotline stopping; the dialplan takes the caller", call.uniqueid)
+            return
         finally:
+            await self._stored(call)
             for path in call.transient:
                 path.unlink(missing_ok=True)
+            if call.voice_messages:  # recorded, but no complaint was filed with them
+                await asyncio.shield(self.voice_messages.discard(*call.voice_messages))
         if call.next_context is not None and not session.hung_up:
             # Set last: if anything above failed, the dialplan's fallback takes the caller.
             await session.set_variable("HOTLINE_NEXT", call.next_context)
@@ -339,7 +447,7 @@ class IvrCallApp:
     ) -> None:
         try:
             async with audio_session(session, hub) as audio:
-                media = SpeechMedia(audio, hub, call.uniqueid, self._report)
+                media = SpeechMedia(audio, hub, call.uniqueid, self._report, self.voice_messages)
                 await self._run(session, call, started, media)
                 return
         except AudioNotConnected as exc:
@@ -349,7 +457,7 @@ class IvrCallApp:
         await self._run(session, call, started, self._keypad(session))
 
     def _keypad(self, session: AgiSession) -> KeypadMedia:
-        return KeypadMedia(session, self.layout, self._report)
+        return KeypadMedia(session, self.layout, self._report, self.voice_messages)
 
     def _report(self, event: PromptPlayed | Listening) -> None:
         topic = PROMPT_PLAYED_TOPIC if isinstance(event, PromptPlayed) else LISTENING_TOPIC
@@ -391,9 +499,13 @@ class IvrCallApp:
         except (AgiHangup, CallGone):
             state, effects = self.engine.next(state, CallerHangup(at=time.monotonic()))
             await self._record(call, [e for e in effects if isinstance(e, RecordTurn)])
-            await self._end(call, "caller_hangup", state.identity, state.slots)
+            await self._end(call, "caller_hangup", self.engine.findings(state, "caller_hangup"))
             raise AgiHangup(f"caller {call.uniqueid} hung up during the IVR") from None
-        await self._end(call, state.outcome or "ended", state.identity, state.slots)
+        except asyncio.CancelledError:
+            await self._end(call, HOTLINE_STOPPED, self.engine.findings(state, HOTLINE_STOPPED))
+            raise
+        outcome = state.outcome or "ended"
+        await self._end(call, outcome, self.engine.findings(state, outcome))
 
     async def _carry_out(self, call: _Call, effects: list[Effect], media: Media) -> Event | None:
         """Carry out one batch of effects; the event that answers it (None: the IVR is
@@ -405,18 +517,31 @@ class IvrCallApp:
             if isinstance(effect, Play):
                 plays.append(effect)
             elif isinstance(effect, Listen):
-                # The last prompt before a listen is the one the answer may cut short.
-                last = plays.pop() if plays else None
+                # The answer may cut short every prompt of the turn that allows it: the
+                # barge-in prompts right before the listen.
+                cut = len(plays)
+                while cut > 0 and plays[cut - 1].barge_in:
+                    cut -= 1
+                tail, plays = plays[cut:], plays[:cut]
                 await self._play_all(call, plays, media)
-                prompt = None
-                if last is not None and not call.typed:
-                    prompt = (last, await self._file(call, last))
+                prompts: Prompts = []
+                if not call.typed:
+                    prompts = [(play, await self._file(call, play)) for play in tail]
                 typed, call.typed = call.typed, ""
-                return await media.listen(effect, prompt, typed)
+                event = await media.listen(effect, prompts, typed)
+                if isinstance(event, VoiceMessage):
+                    call.voice_messages.append(Path(event.path))
+                elif isinstance(event, SpeechResult) and event.recording is not None:
+                    call.voice_messages.append(Path(event.recording.path))
+                return event
             elif isinstance(effect, RunAction):
                 await self._play_all(call, plays, media)
                 plays = []
-                return await self.executor.run(effect)
+                result = await self.executor.run(effect)
+                if effect.name == "open_complaint" and result.outcome == "opened":
+                    filed = Path(effect.params.get("voice_message") or "-")
+                    call.voice_messages = [p for p in call.voice_messages if p != filed]
+                return result
             elif isinstance(effect, Transfer):
                 await self._play_all(call, plays, media)
                 await self._transfer(call, effect)
@@ -450,7 +575,7 @@ class IvrCallApp:
 
     async def _transfer(self, call: _Call, transfer: Transfer) -> None:
         findings = transfer.findings
-        await self._end(call, "to_agent", findings.identity, {"patient_id": findings.patient_id})
+        await self._end(call, "to_agent", findings)
         self.bus.publish(
             HANDOVER_TOPIC,
             Handover(
@@ -470,14 +595,12 @@ class IvrCallApp:
     # -- the store --
 
     async def _start_session(self, call: _Call, language: str, patient_id: str | None) -> int:
-        try:
-            stored = PreferredLanguage(language)
-        except ValueError:  # a test-only flow language (ko) is stored as the default
-            stored = PreferredLanguage(self.default_language.value)
+        # The flow language the caller is served in, whichever it is (the Korean test
+        # flow's "ko" included): not a patient's PreferredLanguage.
         pid = int(patient_id) if patient_id and patient_id.isdigit() else None
         return await self.store.write(
             lambda s: IvrRepository(s).start_session(
-                linkedid=call.uniqueid, flow="main", language=stored, patient_id=pid
+                linkedid=call.uniqueid, flow="main", language=language, patient_id=pid
             )
         )
 
@@ -500,22 +623,33 @@ class IvrCallApp:
                     duration_ms=turn.duration_ms,
                 )
 
-        await self.store.write(add)
+        # The caller's next prompt does not wait for the row: under a burst of calls the
+        # store's one writer thread queues (writes p50 564 ms at 200 calls, all in the
+        # turn). Rows still land in order (one writer, FIFO); _end waits for them.
+        call.storing.append(asyncio.ensure_future(self.store.write(add)))
 
-    async def _end(
-        self, call: _Call, outcome: str, identity: Identity, slots: Mapping[str, str | None]
-    ) -> None:
+    async def _stored(self, call: _Call) -> None:
+        """Wait for the call's turn rows to be stored; log (don't raise) a lost one: the
+        caller is better served by the flow carrying on than by the fallback queue."""
+        storing, call.storing = call.storing, []
+        for outcome in await asyncio.gather(*storing, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error("IVR %s: a turn was not stored: %s", call.uniqueid, outcome)
+
+    async def _end(self, call: _Call, outcome: str, findings: Findings) -> None:
+        await self._stored(call)  # the turns first: an ended session has all its rows
         if call.ivr_session is None:
             return
         session_id, call.ivr_session = call.ivr_session, None
-        raw = slots.get("patient_id")
+        raw = findings.patient_id
         pid = int(raw) if raw and raw.isdigit() else None
         await self.store.write(
             lambda s: IvrRepository(s).end_session(
                 session_id,
                 outcome=outcome[:32],
-                identity_verified=identity is Identity.VERIFIED,
+                identity_verified=findings.identity is Identity.VERIFIED,
                 patient_id=pid,
+                findings=findings.to_json(),
             )
         )
 

@@ -58,6 +58,8 @@ from screenpop.routes import console as console_routes
 from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
 from screenpop.routes import supervisor_monitoring, supervisor_recordings, supervisor_reports
+from screenpop.routes import wallboard as wallboard_routes
+from screenpop.wallboard_feed import WallboardFeed
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,12 @@ def create_app(
         zone=zoneinfo.ZoneInfo(timezone),
         clock=clock,
         desk=AgentDesk(store=store, pops=pops),
+        wallboard=WallboardFeed(
+            store=store,
+            bus=bus,
+            acd=lambda: services.acd,  # set by the composition root once the ACD runs
+            zone=zoneinfo.ZoneInfo(timezone),
+        ),
         monitor=monitor,
     )
 
@@ -114,9 +122,11 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await services.board.start()
         await services.pops.start()
+        await services.wallboard.start()
         try:
             yield
         finally:
+            await services.wallboard.stop()
             await services.pops.stop()
             await services.board.stop()
 
@@ -138,6 +148,7 @@ def create_app(
     app.include_router(supervisor_recordings.router)
     app.include_router(supervisor_monitoring.router)
     app.include_router(supervisor_reports.router)
+    app.include_router(wallboard_routes.router)
     app.add_exception_handler(WebError, _domain_error)
     app.add_exception_handler(StoreError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)

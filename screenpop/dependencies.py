@@ -33,6 +33,7 @@ from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
 from screenpop.monitoring import MonitorService
 from screenpop.pops import PopDesk
+from screenpop.wallboard_feed import WallboardFeed
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Services:
     zone: dt.tzinfo
     clock: Clock
     desk: AgentDesk
+    wallboard: WallboardFeed
     #: Set by the composition root when the ACD runs (agents' states); None without it.
     acd: AcdService | None = None
     monitor: MonitorService | None = None  # listen/whisper/barge; None without an AMI link

@@ -314,7 +314,8 @@ CSV_COLUMNS = (
 
 
 def report_csv(report: Report) -> str:
-    """One row for the total, per queue, per agent, then per hour or day of the period."""
+    """The call figures: one row for the total, per queue, per agent, then per hour or day
+    of the period (the rest of the report is in :func:`report_summary_csv`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -334,4 +335,65 @@ def report_csv(report: Report) -> str:
                 for c in CSV_COLUMNS[1:]
             ]
         )
+    return out.getvalue()
+
+
+SUMMARY_COLUMNS = ("section", "item", "value", "unit")
+
+
+def _number(value: float | None) -> float | str:
+    return "" if value is None else round(value, 4)
+
+
+def summary_rows(report: Report, zone: dt.tzinfo) -> list[tuple[str, str, Any, str]]:
+    """Everything the page shows besides the call figures, as (section, item, value,
+    unit) rows: one kind of table a spreadsheet can filter and sum (ratios are 0..1,
+    empty when there is nothing to divide by)."""
+    rows: list[tuple[str, str, Any, str]] = [
+        ("period", "start", report.start.astimezone(zone).isoformat(), "date-time"),
+        ("period", "end", report.end.astimezone(zone).isoformat(), "date-time"),
+        ("period", "time_zone", str(zone), ""),
+        ("service_level_target", "*", _number(report.target_s), "s"),
+    ]
+    rows += [
+        ("service_level_target", queue, _number(target), "s")
+        for queue, target in sorted(report.queue_targets.items())
+    ]
+    rows += [
+        ("calls", "received", report.calls_received, "calls"),
+        ("ivr", "calls", report.ivr_calls, "calls"),
+        ("ivr", "contained", report.ivr_contained, "calls"),
+        ("ivr", "to_agent", report.ivr_to_agent, "calls"),
+        ("ivr", "containment", _number(report.ivr_containment), "ratio"),
+    ]
+    rows += [("ivr_left_at", step, n, "calls") for step, n in report.ivr_left_at.items()]
+    rows += [
+        ("complaints", "opened", report.complaints_opened, "complaints"),
+        ("complaints", "closed", report.complaints_closed, "complaints"),
+    ]
+    d = report.dialer
+    if d is not None:
+        rows += [
+            ("dialer", "freed", d.freed, "places"),
+            ("dialer", "open", d.open, "places"),
+            ("dialer", "filled_by_dialer", d.filled_by_dialer, "places"),
+            ("dialer", "filled_otherwise", d.filled_otherwise, "places"),
+            ("dialer", "not_filled", d.not_filled, "places"),
+            ("dialer", "fill_rate", _number(d.fill_rate), "ratio"),
+            ("dialer", "median_time_to_fill", _number(d.median_minutes_to_fill), "min"),
+            ("dialer", "p90_time_to_fill", _number(d.p90_minutes_to_fill), "min"),
+            ("dialer", "calls", d.calls, "calls"),
+            ("dialer", "calls_per_fill", _number(d.calls_per_fill), "calls"),
+            ("dialer", "revenue_recovered", _number(d.revenue_recovered), d.currency),
+        ]
+    return rows
+
+
+def report_summary_csv(report: Report, zone: dt.tzinfo) -> str:
+    """The period, targets, IVR containment and where callers left the IVR, complaints
+    and the dialer's refill figures, as ``section,item,value,unit`` rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    writer.writerows(summary_rows(report, zone))
     return out.getvalue()

@@ -4,6 +4,7 @@ path through the queue (queued, offered, answered, wait, abandoned)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -115,22 +116,29 @@ class AcdRepository:
 
     def get_call(self, call_key: str) -> AcdCallRecord | None:
         r = self._call(call_key)
-        if r is None:
-            return None
-        return AcdCallRecord(
-            r.call_key,
-            r.queue,
-            r.priority,
-            r.patient_id,
-            r.queued_at,
-            r.offers,
-            r.offered_to,
-            r.answered_by,
-            r.answered_at,
-            r.wait_s,
-            r.abandoned,
-            r.ended_at,
+        return None if r is None else _record(r)
+
+    def calls_touching(self, since: dt.datetime) -> list[AcdCallRecord]:
+        """Calls queued, answered or ended at or after ``since`` (a day's figures need
+        the calls of the day, and those that began before and ended within it)."""
+        rows = self.session.scalars(
+            select(AcdCall)
+            .where(
+                (AcdCall.queued_at >= since)
+                | (AcdCall.answered_at >= since)
+                | (AcdCall.ended_at >= since)
+            )
+            .order_by(AcdCall.queued_at, AcdCall.call_key)
         )
+        return [_record(r) for r in rows]
+
+    def calls(self, call_keys: Iterable[str]) -> list[AcdCallRecord]:
+        """These calls' rows (those that exist)."""
+        keys = list(call_keys)
+        if not keys:
+            return []
+        rows = self.session.scalars(select(AcdCall).where(AcdCall.call_key.in_(keys)))
+        return [_record(r) for r in rows]
 
     def wrap_up(
         self,
@@ -162,3 +170,20 @@ class AcdRepository:
 
     def _call(self, call_key: str) -> AcdCall | None:
         return self.session.get(AcdCall, call_key)
+
+
+def _record(r: AcdCall) -> AcdCallRecord:
+    return AcdCallRecord(
+        r.call_key,
+        r.queue,
+        r.priority,
+        r.patient_id,
+        r.queued_at,
+        r.offers,
+        r.offered_to,
+        r.answered_by,
+        r.answered_at,
+        r.wait_s,
+        r.abandoned,
+        r.ended_at,
+    )

@@ -45,6 +45,8 @@ class ComplaintView:
     updated_at: dt.datetime
     response: str | None
     history: tuple[StatusChangeView, ...]
+    voice_message_path: str | None = None  # the caller's recorded message, if they left one
+    voice_message_s: float | None = None
 
 
 class ComplaintRepository:
@@ -61,11 +63,17 @@ class ComplaintRepository:
         department_id: int | None = None,
         call_id: int | None = None,
         user_id: int | None = None,
+        voice_message_path: str | None = None,
+        voice_message_s: float | None = None,
         now: dt.datetime | None = None,
     ) -> str:
-        """File a complaint; returns its ticket number (9 digits, Luhn-checked)."""
+        """File a complaint; returns its ticket number (9 digits, Luhn-checked).
+        ``voice_message_path``: the caller's recorded message (a file in the configured
+        storage), ``voice_message_s`` its length."""
         if not description.strip():
             raise InvalidRecord("description", "must not be empty")
+        if voice_message_s is not None and voice_message_s < 0:
+            raise InvalidRecord("voice_message_s", "must not be negative")
         now = now or utcnow()
         for _attempt in range(10):
             complaint = Complaint(
@@ -76,6 +84,8 @@ class ComplaintRepository:
                 category=category,
                 opened_via=opened_via,
                 description=description.strip(),
+                voice_message_path=voice_message_path,
+                voice_message_s=voice_message_s,
                 status=ComplaintStatus.OPEN,
                 created_at=now,
                 updated_at=now,
@@ -170,4 +180,6 @@ def _view(complaint: Complaint) -> ComplaintView:
             )
             for change in complaint.history
         ),
+        voice_message_path=complaint.voice_message_path,
+        voice_message_s=complaint.voice_message_s,
     )

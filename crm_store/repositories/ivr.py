@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crm_store.enums import PreferredLanguage
 from crm_store.models import Call, IvrSession, IvrTurn, utcnow
 from crm_store.repositories.calls import storable_text
 
@@ -21,18 +23,20 @@ class IvrRepository:
         *,
         linkedid: str,
         flow: str,
-        language: PreferredLanguage,
+        language: str,
         patient_id: int | None = None,
         now: dt.datetime | None = None,
     ) -> int:
         """Open an IVR session for a call (linked to the stored call when there is one);
-        returns its id."""
+        returns its id. ``language``: the flow language the caller is served in (a
+        ``dialplans/ivr/`` directory name: ``zh``, ``en``, the Korean test flow's ``ko``)."""
         call_id = self.session.scalar(select(Call.id).where(Call.linkedid == linkedid))
         ivr = IvrSession(
             call_id=call_id,
             linkedid=linkedid,
             flow=flow,
-            language=language,
+            # a str enum (PreferredLanguage) is stored by its value, like the code it is
+            language=language.value if isinstance(language, enum.Enum) else language,
             patient_id=patient_id,
             started_at=now or utcnow(),
         )
@@ -84,10 +88,14 @@ class IvrRepository:
         outcome: str,
         identity_verified: bool | None = None,
         patient_id: int | None = None,
+        findings: Mapping[str, Any] | None = None,
         now: dt.datetime | None = None,
     ) -> None:
-        """Close a session with its outcome (e.g. booked, to_agent, hangup)."""
+        """Close a session with its outcome (e.g. booked, to_agent, hangup) and what the
+        IVR learnt (``findings``: plain JSON values, nothing sensitive)."""
         values: dict[str, object] = {"ended_at": now or utcnow(), "outcome": outcome}
+        if findings is not None:
+            values["findings"] = dict(findings)
         if identity_verified is not None:
             values["identity_verified"] = identity_verified
         if patient_id is not None:

@@ -4,9 +4,9 @@
   (format: ``dialplans/ivr/README.md``); :func:`check_command_output` is what
   ``hotline ivr check`` prints.
 - :class:`FlowEngine` ``.next(state, event) -> (state, effects)``: no I/O, no clock.
-  The adapter feeds events (CallStarted, SpeechResult, DtmfInput, NoInput, ActionResult,
-  CallerHangup) and carries out effects (Play, Listen, RunAction, Transfer, RecordTurn,
-  Hangup) in order.
+  The adapter feeds events (CallStarted, SpeechResult, DtmfInput, NoInput, VoiceMessage,
+  ActionResult, CallerHangup) and carries out effects (Play, Listen, RunAction, Transfer,
+  RecordTurn, Hangup) in order.
 - :data:`ACTIONS`: the actions flows may call and the adapter implements.
 """
 
@@ -33,6 +33,7 @@ from ivr.flows.engine import (
     SpeechResult,
     Transfer,
     Turn,
+    VoiceMessage,
     static_prompts,
 )
 from ivr.flows.loader import (
@@ -42,7 +43,7 @@ from ivr.flows.loader import (
     check_flows,
     load_flows,
 )
-from ivr.flows.schema import FlowSet, Identity
+from ivr.flows.schema import FlowSet, Identity, VoiceMessageSpec
 
 __all__ = [
     "ACTIONS",
@@ -74,6 +75,8 @@ __all__ = [
     "SpeechResult",
     "Transfer",
     "Turn",
+    "VoiceMessage",
+    "VoiceMessageSpec",
     "check_command_output",
     "check_flows",
     "load_flows",

@@ -117,6 +117,8 @@ ACTIONS: Mapping[str, ActionSpec] = {
                 "category": COMPLAINT_CATEGORIES,
                 "description": _ANY,
                 "department": _ANY,
+                "voice_message": _ANY,  # the recording's file, when the caller left one
+                "voice_message_s": _ANY,
             },
             required=frozenset({"category", "description"}),
             outcomes=frozenset({"opened", "failed"}),

@@ -47,6 +47,7 @@ from ivr.flows.schema import (
     Prompt,
     Step,
     StepKind,
+    VoiceMessageSpec,
 )
 
 log = logging.getLogger(__name__)
@@ -83,12 +84,14 @@ class Alternative:
 
 @dataclass(frozen=True, slots=True)
 class SpeechResult:
-    """What the recognizer heard (best hypothesis first); empty text means noise."""
+    """What the recognizer heard (best hypothesis first); empty text means noise.
+    ``recording``: at a free-form step with a voice message, the audio heard, kept."""
 
     text: str
     confidence: float
     alternatives: tuple[Alternative, ...] = ()
     at: float = 0.0
+    recording: VoiceMessage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,16 @@ class DtmfInput:
 class NoInput:
     """The step's timeout passed with neither speech nor keys."""
 
+    at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceMessage:
+    """The caller left a voice message at a free-form step (after the tone): ``path`` is
+    the kept recording, ``seconds`` its length."""
+
+    path: str
+    seconds: float
     at: float = 0.0
 
 
@@ -123,7 +136,9 @@ class CallerHangup:
     at: float = 0.0
 
 
-Event = CallStarted | SpeechResult | DtmfInput | NoInput | ActionResult | CallerHangup
+Event = (
+    CallStarted | SpeechResult | DtmfInput | NoInput | VoiceMessage | ActionResult | CallerHangup
+)
 
 # --- effects ---------------------------------------------------------------------------
 
@@ -162,6 +177,9 @@ class Listen:
     free_form: bool
     language: str
     step: str  # flow.step, for logs and turn records
+    # free-form only: where speech cannot be transcribed (keypad), record a voice message
+    # like this and answer with VoiceMessage (or NoInput when nothing was said)
+    voice_message: VoiceMessageSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +208,22 @@ class Findings:
     slots: Mapping[str, str]  # sensitive ones left out
     turns: int
     last_heard: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The findings as plain JSON values (what the IVR session stores)."""
+        return {
+            "reason": self.reason,
+            "language": self.language,
+            "identity": self.identity.value,
+            "patient_id": self.patient_id,
+            "patient_name": self.patient_name,
+            "intent": self.intent,
+            "intents": list(self.intents),
+            "step": self.step,
+            "slots": dict(self.slots),
+            "turns": self.turns,
+            "last_heard": self.last_heard,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +409,11 @@ def render(template: str, values: Mapping[str, str]) -> str:
         return template
 
 
+def _seconds(length: float) -> str:
+    """A recording's length as said and stored: whole seconds, at least one."""
+    return str(max(round(length), 1))
+
+
 # --- the engine ------------------------------------------------------------------------
 
 
@@ -445,6 +484,8 @@ class FlowEngine:
             self._dtmf(w, event)
         elif isinstance(event, SpeechResult):
             self._speech(w, event)
+        elif isinstance(event, VoiceMessage):
+            self._voice_message(w, event)
         else:
             self._no_input(w)
         return w.s, w.out
@@ -652,6 +693,7 @@ class FlowEngine:
                 free_form=free,
                 language=w.s.language,
                 step=step.ref,
+                voice_message=step.voice_message if free else None,
             )
         )
         w.set(phase=Phase.LISTENING, prompt_at=w.at)
@@ -752,6 +794,10 @@ class FlowEngine:
             self._record(w, heard=heard, confidence=confidence, action="heard", step=step)
             slots = dict(w.s.slots)
             slots[step.free_form_slot] = heard
+            message, kept = step.voice_message, event.recording
+            if message is not None:  # the words' audio, kept next to them
+                slots[message.slot] = kept.path if kept is not None else ""
+                slots[message.length_slot] = _seconds(kept.seconds) if kept is not None else ""
             w.set(slots=slots)
             self._goto(w, step.goto or PERSON, reason="flow")
             return
@@ -798,6 +844,22 @@ class FlowEngine:
                 self._confirm(w, step, pending, settings.confirm_choice, choice.label)
             return
         self._no_match(w, step, heard=heard, confidence=confidence)
+
+    def _voice_message(self, w: _Work, event: VoiceMessage) -> None:
+        step = self._current(w)
+        spec = step.voice_message
+        if w.s.phase is not Phase.LISTENING or spec is None or step.free_form_slot is None:
+            self._no_match(w, step, action="unexpected_voice_message")
+            return
+        seconds = _seconds(event.seconds)
+        text = clean_heard(render(spec.text, {"seconds": seconds}))
+        self._record(w, heard=text, action="voice_message", step=step)
+        slots = dict(w.s.slots)
+        slots[step.free_form_slot] = text
+        slots[spec.slot] = event.path
+        slots[spec.length_slot] = seconds
+        w.set(slots=slots, silent_turns=0)
+        self._goto(w, step.goto or PERSON, reason="flow")
 
     def _person_wish(
         self, w: _Work, step: Step, heard: str, confidence: float, trusted: bool
@@ -992,23 +1054,28 @@ class FlowEngine:
         )
         w.set(history=(*w.s.history, turn))
 
-    def _findings(self, w: _Work, reason: str) -> Findings:
-        hidden = self._sensitive.get(w.s.language, frozenset())
-        slots = {k: v for k, v in w.s.slots.items() if k not in hidden and v}
-        heard = next((t.heard for t in reversed(w.s.history) if t.heard), None)
+    def findings(self, state: SessionState, reason: str) -> Findings:
+        """What the session learnt (sensitive slots left out): handed to the agent with a
+        transfer, and stored on the IVR session however the call ends."""
+        hidden = self._sensitive.get(state.language, frozenset())
+        slots = {k: v for k, v in state.slots.items() if k not in hidden and v}
+        heard = next((t.heard for t in reversed(state.history) if t.heard), None)
         return Findings(
             reason=reason,
-            language=w.s.language,
-            identity=w.s.identity,
-            patient_id=w.s.slots.get("patient_id") or None,
-            patient_name=w.s.slots.get("patient_name") or None,
-            intent=w.s.intents[-1] if w.s.intents else None,
-            intents=w.s.intents,
-            step=w.s.ref,
+            language=state.language,
+            identity=state.identity,
+            patient_id=state.slots.get("patient_id") or None,
+            patient_name=state.slots.get("patient_name") or None,
+            intent=state.intents[-1] if state.intents else None,
+            intents=state.intents,
+            step=state.ref,
             slots=slots,
-            turns=len(w.s.history),
+            turns=len(state.history),
             last_heard=heard if heard != WITHHELD else None,
         )
+
+    def _findings(self, w: _Work, reason: str) -> Findings:
+        return self.findings(w.s, reason)
 
     def _to_person(
         self, w: _Work, reason: str, *, queue: str | None = None, skill: str | None = None

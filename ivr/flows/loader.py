@@ -41,6 +41,7 @@ from ivr.flows.schema import (
     Retry,
     Step,
     StepKind,
+    VoiceMessageSpec,
     Where,
     YesNo,
     qualify,
@@ -564,8 +565,10 @@ class _Checker:
         elif kind is StepKind.FREE_FORM:
             spec = f.mapping(node, "free_form", "free_form")
             if spec is not None:
-                f.unknown_fields(spec, frozenset({"slot"}), "free_form")
+                f.unknown_fields(spec, frozenset({"slot", "voice_message"}), "free_form")
                 fields["free_form_slot"] = f.text(spec, "slot", "free_form", required=True)
+                if "voice_message" in spec:
+                    fields["voice_message"] = self._voice_message(f, spec, texts)
         elif kind is StepKind.ACTION:
             fields["action"] = self._action(f, flow, ref, node, refs, texts)
         elif kind is StepKind.BRANCH:
@@ -625,6 +628,24 @@ class _Checker:
         return Step(
             name=name, flow=flow, kind=kind, prompt=prompt, where=f.where(holder, name), **fields
         )
+
+    def _voice_message(
+        self, f: _File, free_form: CommentedMap, texts: _Texts
+    ) -> VoiceMessageSpec | None:
+        spec = f.mapping(free_form, "voice_message", "voice_message")
+        if spec is None:
+            return None
+        what = "voice_message"
+        f.unknown_fields(spec, frozenset({"slot", "text", "max_s", "silence_s"}), what)
+        slot = f.text(spec, "slot", what, required=True)
+        text = f.text(spec, "text", what, required=True)
+        if slot and not slot.isidentifier():
+            f.problem(spec, "slot", f"slot of {what} must be a name, not {slot!r}")
+        if text:
+            texts.add(text, f.where(spec, "text"), frozenset({"seconds"}))
+        max_s = f.integer(spec, "max_s", 120, 5, 600)
+        silence_s = f.integer(spec, "silence_s", 5, 1, 30)
+        return VoiceMessageSpec(slot, text, max_s, silence_s)
 
     def _choices(
         self,
@@ -842,6 +863,8 @@ class _Checker:
                     provided.add(step.digits.slot)
                 if step.free_form_slot:
                     provided.add(step.free_form_slot)
+                if step.voice_message is not None:
+                    provided.update({step.voice_message.slot, step.voice_message.length_slot})
                 for choice in step.choices:
                     provided.update(choice.set)
                 if step.action is not None and step.action.name in ACTIONS:

@@ -82,6 +82,23 @@ class DigitsSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class VoiceMessageSpec:
+    """A free-form step's voice message: where a caller who cannot be transcribed (keypad
+    mode, no recogniser) leaves their words after a tone instead. The recording's file
+    goes in ``slot``, its length in seconds in ``<slot>_s``, and the free-form slot gets
+    ``text`` (``{seconds}`` filled), so the step's answer says it is a voice message."""
+
+    slot: str
+    text: str
+    max_s: int = 120  # longest message; ``#`` or ``silence_s`` of silence end it sooner
+    silence_s: int = 5
+
+    @property
+    def length_slot(self) -> str:
+        return f"{self.slot}_s"
+
+
+@dataclass(frozen=True, slots=True)
 class ActionCall:
     name: str
     params: Mapping[str, str]  # value templates
@@ -116,6 +133,7 @@ class Step:
     choices: tuple[Choice, ...] = ()
     digits: DigitsSpec | None = None
     free_form_slot: str | None = None
+    voice_message: VoiceMessageSpec | None = None  # free_form: a message after a tone
     action: ActionCall | None = None
     goto: str | None = None  # after say / digits / free_form
     branch: tuple[BranchRule, ...] = ()

@@ -33,12 +33,7 @@ from screenpop.dependencies import (
 from screenpop.i18n import Translator
 from screenpop.live_calls import BoardState, BoardUpdate, Resync
 from screenpop.pages import render
-from screenpop.sockets import (
-    CLOSE_GOING_AWAY,
-    CLOSE_NOT_SIGNED_IN,
-    admit,
-    serve_socket,
-)
+from screenpop.sockets import CLOSE_GOING_AWAY, CLOSE_NOT_SIGNED_IN, admit, serve_socket
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +86,7 @@ async def calls_json(
 @router.websocket("/ws/calls")
 async def calls_socket(websocket: WebSocket, services: ServicesDep) -> None:
     session = await admit(
-        websocket,
-        services,
-        lambda user: user.allows(Role.SUPERVISOR),
-        "live calls need the supervisor role",
+        websocket, services, Role.SUPERVISOR, "live calls need the supervisor role"
     )
     if session is None:
         return

@@ -4,7 +4,12 @@
   figures, a chart of calls and service level per hour (a day or two) or per day,
   IVR containment and where callers left the IVR, complaints, dialer refill figures;
 * ``GET /api/supervisor/reports?from=&to=`` — the same as JSON;
-* ``GET /api/supervisor/reports.csv?from=&to=`` — total, queue, agent and hour/day rows.
+* ``GET /api/supervisor/reports.csv?from=&to=`` — the call figures: total, queue, agent
+  and hour/day rows, all with the same columns;
+* ``GET /api/supervisor/reports-summary.csv?from=&to=`` — the rest of the page (period,
+  targets, IVR containment and where callers left it, complaints, dialer refills) as
+  ``section,item,value,unit`` rows. Two files because a spreadsheet wants one kind of
+  row per sheet; both open straight into one.
 
 ``from``/``to`` are dates (YYYY-MM-DD, both included; ``to`` defaults to ``from``);
 without them ``preset`` (today, yesterday, this_week, last_7_days, this_month; default
@@ -12,8 +17,9 @@ today). A malformed, backwards or over-a-year period is a 422 (:class:`InvalidPe
 
 Auditing: a report names no patients, but it is agents' performance data, so each view
 writes one audit row per agent whose figures it shows (VIEW of that user; EXPORT for the
-CSV), with the period, in the same transaction that reads the figures: if the rows
-cannot be written, nothing is shown (503). Agents are refused (403).
+call figures' CSV; the summary CSV shows no agent's figures), with the period, in the
+same transaction that reads the figures: if the rows cannot be written, nothing is
+shown (503). Agents are refused (403).
 """
 
 from __future__ import annotations
@@ -35,7 +41,15 @@ from screenpop.dialer_view import minutes_text
 from screenpop.errors import AuditUnavailable
 from screenpop.pages import render
 from screenpop.report_period import Period, Preset, parse_period
-from screenpop.reports import Bucket, BucketUnit, Report, build_report, report_csv, report_json
+from screenpop.reports import (
+    Bucket,
+    BucketUnit,
+    Report,
+    build_report,
+    report_csv,
+    report_json,
+    report_summary_csv,
+)
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +78,13 @@ PeriodDep = Annotated[Period, Depends(get_period)]
 
 
 async def _report(
-    services: Services, user_id: int, period: Period, *, via: str, action: AuditAction
+    services: Services,
+    user_id: int,
+    period: Period,
+    *,
+    via: str,
+    action: AuditAction,
+    shows_agents: bool = True,
 ) -> Report:
     start, end = period.bounds(services.zone)
     targets = {q.name: q.service_level_target_s for q in services.settings.acd_queues}
@@ -74,7 +94,8 @@ async def _report(
         data = reports.load(start=start, end=end, target_s=DEFAULT_TARGET_S, queue_targets=targets)
         audit = AuditLogRepository(session)
         detail = {"view": VIEW, "via": via, "from": str(period.first), "to": str(period.last)}
-        for _agent, agent_user_id in sorted(reports.user_ids(data.agents).items()):
+        shown = reports.user_ids(data.agents) if shows_agents else {}
+        for _agent, agent_user_id in sorted(shown.items()):
             audit.write(
                 action=action,
                 entity_type=AuditEntity.USER,
@@ -148,6 +169,7 @@ async def reports_page(
         presets=PRESETS,
         chart=calls_chart(report),
         csv_url=f"/api/supervisor/reports.csv?{query}",
+        summary_csv_url=f"/api/supervisor/reports-summary.csv?{query}",
         json_url=f"/api/supervisor/reports?{query}",
         median_text=minutes_text(dialer.median_minutes_to_fill if dialer else None),
     )
@@ -164,9 +186,28 @@ async def reports_api(
 @router.get("/api/supervisor/reports.csv")
 async def reports_csv(services: ServicesDep, user: SupervisorUser, period: PeriodDep) -> Response:
     report = await _report(services, user.user_id, period, via="csv", action=AuditAction.EXPORT)
-    name = f"hotline-report-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+    return _csv_download(report_csv(report), "calls", period)
+
+
+@router.get("/api/supervisor/reports-summary.csv")
+async def reports_summary_csv(
+    services: ServicesDep, user: SupervisorUser, period: PeriodDep
+) -> Response:
+    report = await _report(
+        services,
+        user.user_id,
+        period,
+        via="summary-csv",
+        action=AuditAction.EXPORT,
+        shows_agents=False,
+    )
+    return _csv_download(report_summary_csv(report, services.zone), "summary", period)
+
+
+def _csv_download(text: str, part: str, period: Period) -> Response:
+    name = f"hotline-report-{part}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
     return Response(
-        report_csv(report),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -13,14 +13,6 @@
   var endedEmpty = document.getElementById("ended-empty");
   var activeCount = document.getElementById("active-count");
   var endedLimit = parseInt(root.getAttribute("data-ended-limit"), 10) || 50;
-  var retryDelay = 1000;
-  var socket = null;
-  var stopped = false;
-
-  function setStatus(state, key) {
-    status.setAttribute("data-state", state);
-    status.textContent = text[key] || key;
-  }
 
   function cell(row, value, className) {
     var td = document.createElement("td");
@@ -127,38 +119,11 @@
     endedBody.replaceChildren(fragment);
   }
 
-  function onMessage(event) {
-    var message;
-    try { message = JSON.parse(event.data); } catch (e) { return; }
+  function onMessage(message) {
     if (message.type === "snapshot") { snapshot(message); }
     else if (message.type === "upsert") { upsert(message.call); }
     else if (message.type === "ended") { ended(message.call); }
     refreshCounts();
-  }
-
-  function connect() {
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    setStatus(socket ? "disconnected" : "connecting", socket ? "live_disconnected" : "live_connecting");
-    socket = new WebSocket(scheme + location.host + root.getAttribute("data-ws-path"));
-    socket.addEventListener("open", function () {
-      retryDelay = 1000;
-      setStatus("connected", "live_connected");
-    });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", function (event) {
-      if (event.code === 4401 || event.code === 4403) {
-        stopped = true;
-        setStatus("signed-out", "live_signed_out");
-        return;
-      }
-      if (stopped) { return; }
-      setStatus("disconnected", "live_disconnected");
-      // Back off (1 s, 2 s, 4 s … 15 s, with jitter); the server re-sends the whole
-      // state on every connection, so nothing is missed.
-      var delay = retryDelay * (0.75 + Math.random() / 2);
-      retryDelay = Math.min(retryDelay * 2, 15000);
-      window.setTimeout(connect, delay);
-    });
   }
 
   window.setInterval(function () {
@@ -169,7 +134,13 @@
     }
   }, 1000);
 
-  window.addEventListener("pagehide", function () { stopped = true; if (socket) { socket.close(); } });
   refreshCounts();
-  connect();
+  window.HotlineLive.connect({
+    path: root.getAttribute("data-ws-path"),
+    status: status,
+    text: text,
+    keys: { connecting: "live_connecting", connected: "live_connected",
+            disconnected: "live_disconnected", signedOut: "live_signed_out" },
+    onMessage: onMessage
+  });
 }());

@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import math
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,18 +27,21 @@ from crm_store.enums import (
     ComplaintCategory,
     PreferredLanguage,
 )
-from crm_store.models import IvrSession, IvrTurn
+from crm_store.models import Complaint, IvrSession, IvrTurn
 from crm_store.repositories import (
     AppointmentRepository,
     ComplaintRepository,
     PatientRepository,
     ScheduleRepository,
 )
+from cti.asterisk.media import RATE, write_wav
 from cti.errors import AmiActionFailed
 from cti.handover import HANDOVER_TOPIC, Handover
 from cti.service import Hotline
-from cti.simulator import SimulatedCaller, place_call
-from ivr.call_adapter import LISTENING_TOPIC, Listening
+from cti.settings import Language
+from cti.simulator import ScriptStep, SimulatedCaller, place_call, play
+from ivr import speech_text
+from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening
 from ivr.flows import Identity
 
 pytestmark = pytest.mark.asterisk
@@ -113,8 +119,8 @@ class LiveCall:
         if handover.uniqueid == self.uniqueid:
             self.handovers.append(handover)
 
-    async def place(self) -> None:
-        caller = SimulatedCaller(number=NUMBERS[self.language], hold_s=300)
+    async def place(self, script: Sequence[ScriptStep] = ()) -> None:
+        caller = SimulatedCaller(number=NUMBERS[self.language], hold_s=300, script=script)
         placed = await place_call(self.caller_ami.ami, caller)
         self.uniqueid, self.channel = placed.uniqueid, placed.channel
 
@@ -337,3 +343,65 @@ async def test_hang_up_mid_booking_leaves_no_booking(hotline, clinic, live):
     assert ivr.outcome == "caller_hangup"
     assert turns[-1].chosen_action == "caller_hangup"
     assert await appointments_of(hotline, patient) == before
+
+
+@pytest.fixture(scope="module")
+def talking(asterisk) -> list[ScriptStep]:
+    """A caller who talks all through the call (a warbling tone standing in for a voice:
+    keypad mode ignores it until a voice message is recorded)."""
+    path = asterisk.layout.share_host / "ivr-tests" / "talking.wav"
+    samples = [
+        int(4000 * math.sin(2 * math.pi * (300 + 150 * math.sin(i / 900)) * i / RATE))
+        for i in range(RATE * 120)
+    ]
+    write_wav(path, samples)
+    return [play(asterisk.layout.to_asterisk(path))]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_keypad_caller_files_a_complaint_by_voice_message(
+    hotline, clinic, live, talking, language
+):
+    call = live(language)
+    said: list[str] = []
+    sub = hotline.bus.subscribe(
+        f"test-said-{language}",
+        [PROMPT_PLAYED_TOPIC],
+        lambda _t, p: said.append(p.text) if p.uniqueid == call.uniqueid else None,
+    )
+    await call.place(talking)
+    await call.answer("main.menu", "4")
+    await call.answer("complaints.start", "2")  # waiting time
+    await call.at("complaints.describe")  # the tone: the caller talks...
+    await asyncio.sleep(4)
+    await call.press("#")  # ...and keys "#" when done
+    await call.answer("complaints.confirm", "1")
+    await call.answer("main.anything_else", "2")
+    ivr, turns = await call.ivr_session()
+    assert ivr.outcome == "completed" and ivr.language == language
+    assert any(t.chosen_action == "voice_message" for t in turns)
+
+    def complaint(session: Session) -> Complaint:
+        found = session.scalar(
+            select(Complaint)
+            .where(Complaint.voice_message_path.is_not(None))
+            .order_by(Complaint.id.desc())
+        )
+        assert found is not None
+        session.expunge(found)
+        return found
+
+    filed = await hotline.store.read(complaint)
+    assert filed.category is ComplaintCategory.WAITING_TIME
+    assert filed.voice_message_path is not None and filed.voice_message_s is not None
+    message = Path(filed.voice_message_path)
+    assert message.is_relative_to(hotline.settings.state_dir)
+    assert (await asyncio.to_thread(message.stat)).st_size > 44  # more than a WAV header
+    assert filed.voice_message_s >= 1
+    seconds = f"{round(filed.voice_message_s)}"
+    assert seconds in filed.description and ("留言" in filed.description) == (language == "zh")
+    assert ivr.findings is not None and ivr.findings["slots"]["category"] == "waiting_time"
+    assert ivr.findings["reason"] == "completed"
+    await hotline.bus.unsubscribe(sub)
+    ticket = speech_text.reference_text(filed.ticket_number, Language(language))
+    assert any(ticket in text for text in said), "the caller hears the ticket number"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -143,10 +144,15 @@ def seed(database: Database) -> tuple[dict[str, int], dict[str, int]]:
 
 @pytest.fixture
 async def make_console(migrated_sqlite_template: Path, tmp_path: Path) -> AsyncIterator[object]:
-    """Factory: ``await make_console(policy=..., before_start=fn)`` starts a console."""
+    """Factory: ``await make_console(policy=..., before_start=fn, settings={...})`` starts
+    a console; ``settings`` are further Settings fields (e.g. ``acd_queues``)."""
     started: list[tuple[WebServer, StoreGateway, EventBus, Database]] = []
 
-    async def make(policy: AuthPolicy | None = None, before_start: object = None) -> Console:
+    async def make(
+        policy: AuthPolicy | None = None,
+        before_start: object = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Console:
         path = tmp_path / f"store-{len(started)}.db"
         shutil.copyfile(migrated_sqlite_template, path)
         database = Database(f"sqlite:///{path}")
@@ -155,13 +161,17 @@ async def make_console(migrated_sqlite_template: Path, tmp_path: Path) -> AsyncI
             before_start(database, patients)
         store = StoreGateway(database)
         bus = EventBus()
-        settings = Settings(
-            state_dir=tmp_path / "state", cache_dir=tmp_path / "cache", web_port=WEB_TEST_PORT
-        )
+        fields: dict[str, Any] = {
+            "state_dir": tmp_path / "state",
+            "cache_dir": tmp_path / "cache",
+            "web_port": WEB_TEST_PORT,
+            **(settings or {}),
+        }
+        app_settings = Settings(**fields)
         clock = FakeClock()
         policy = policy or AuthPolicy(websocket_recheck_s=0.2)
-        app = create_app(store=store, bus=bus, settings=settings, policy=policy, clock=clock)
-        server = WebServer(app, settings, graceful_shutdown_s=2)
+        app = create_app(store=store, bus=bus, settings=app_settings, policy=policy, clock=clock)
+        server = WebServer(app, app_settings, graceful_shutdown_s=2)
         await server.start()
         started.append((server, store, bus, database))
         return Console(

@@ -36,8 +36,11 @@ class ReportConsole:
     agent_user_id: int  # the console user whose ACD id is "1001"
 
 
-async def report_console(make_console: object) -> ReportConsole:
-    """A console (clock at the real time) over today's known records and refills."""
+async def report_console(
+    make_console: object, settings: dict[str, object] | None = None
+) -> ReportConsole:
+    """A console (clock at the real time) over today's known records and refills, with
+    further ``settings`` fields if given."""
     today = dt.datetime.now(ZONE).date()
     start = dt.datetime.combine(today, dt.time(), tzinfo=ZONE).astimezone(dt.UTC)
     made: list[Refills] = []
@@ -56,9 +59,21 @@ async def report_console(make_console: object) -> ReportConsole:
                 )
             )
 
-    console: Console = await make_console(before_start=before)  # type: ignore[operator]
+    console: Console = await make_console(  # type: ignore[operator]
+        before_start=before, settings=settings
+    )
     console.clock.now = time.time()
     return ReportConsole(console, today, agent[0])
+
+
+def _summary(text: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """The summary CSV as {(section, item): (value, unit)}; its header checked."""
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["section", "item", "value", "unit"]
+    assert all(len(row) == 4 for row in rows)
+    values = {(row[0], row[1]): (row[2], row[3]) for row in rows[1:]}
+    assert len(values) == len(rows) - 1  # no (section, item) twice
+    return values
 
 
 def _report_audits(console: Console) -> list[tuple[AuditAction, int, int | None, str]]:
@@ -157,6 +172,14 @@ async def test_supervisor_reads_the_figures_and_the_chart_agent_is_refused(
         assert total["service_level"] == "0.6" and total["average_handle_time_s"] == "160.0"
         assert {r["name"] for r in rows if r["kind"] == "agent"} == {"1001", "1002"}
         assert sum(int(r["offered"]) for r in rows if r["kind"] == "hour") == 5
+        # The rest of the page is in the second CSV, one (section, item) per row.
+        href = await page.locator("#summary-csv-link").get_attribute("href")
+        assert href is not None
+        summary = await context.request.get(f"{console.url}{href}")
+        assert summary.status == 200 and "summary" in summary.headers["content-disposition"]
+        values = _summary(await summary.text())
+        assert values["ivr", "containment"] == ("0.1667", "ratio")
+        assert values["complaints", "opened"] == ("2", "complaints")
 
         assert errors == []
         # A backwards period gets the console's error page with a 422.
@@ -213,6 +236,38 @@ async def test_the_api_gives_the_figures_and_refuses_bad_periods(make_console: o
         assert empty.status_code == 200 and "No queued calls in this period." in empty.text
         assert "<polyline" not in empty.text  # no service level to draw
 
+        # The summary CSV holds what the JSON holds besides the call figures, in one
+        # kind of row: the period, IVR, where callers left it, complaints, dialer.
+        response = await client.get("/api/supervisor/reports-summary.csv?preset=last_7_days")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        values = _summary(response.text)
+        assert values["period", "time_zone"] == (DEFAULT_TIMEZONE, "")
+        assert (
+            values["period", "start"][0]
+            == dt.datetime.fromisoformat(week["start"]).astimezone(ZONE).isoformat()
+        )
+        assert values["service_level_target", "*"] == ("20.0", "s")
+        assert values["calls", "received"] == (str(week["calls_received"]), "calls")
+        assert values["ivr", "calls"] == ("7", "calls")  # with yesterday's hang-up
+        assert values["ivr", "contained"] == ("1", "calls")
+        assert values["ivr", "to_agent"] == ("1", "calls")
+        assert {k[1]: v for k, v in values.items() if k[0] == "ivr_left_at"} == {
+            step: (str(n), "calls") for step, n in week["ivr_left_at"].items()
+        }
+        assert values["ivr_left_at", "main.menu"] == ("2", "calls")
+        assert (values["complaints", "opened"], values["complaints", "closed"]) == (
+            ("3", "complaints"),
+            ("2", "complaints"),
+        )
+        dialer = {k[1]: v for k, v in values.items() if k[0] == "dialer"}
+        assert dialer["freed"] == ("2", "places") and dialer["filled_by_dialer"] == ("1", "places")
+        assert dialer["fill_rate"] == ("1.0", "ratio")
+        assert dialer["revenue_recovered"][1] == "CNY"
+        for item, (value, _unit) in dialer.items():
+            expected = week["dialer"][item.replace("time_to_fill", "minutes_to_fill")]
+            assert value == ("" if expected is None else str(round(expected, 4))), item
+
         page = await client.get("/supervisor/reports", params={"lang": "zh", "from": day})
         assert page.status_code == 200
         assert "<h1>报表</h1>" in page.text and "服务水平" in page.text
@@ -224,7 +279,11 @@ async def test_the_api_gives_the_figures_and_refuses_bad_periods(make_console: o
             ({"from": "'; DROP TABLE calls; --"}, "YYYY-MM-DD"),
             ({"preset": "forever"}, "unknown period"),
         ):
-            for path in ("/api/supervisor/reports", "/api/supervisor/reports.csv"):
+            for path in (
+                "/api/supervisor/reports",
+                "/api/supervisor/reports.csv",
+                "/api/supervisor/reports-summary.csv",
+            ):
                 response = await client.get(path, params=params)
                 assert response.status_code == 422, (path, params)
                 body = response.json()
@@ -232,9 +291,57 @@ async def test_the_api_gives_the_figures_and_refuses_bad_periods(make_console: o
 
     async with console.client() as client:
         await console.login(client, "agent")
-        for path in ("/api/supervisor/reports", "/api/supervisor/reports.csv"):
+        for path in (
+            "/api/supervisor/reports",
+            "/api/supervisor/reports.csv",
+            "/api/supervisor/reports-summary.csv",
+        ):
             response = await client.get(path)
             assert response.status_code == 403 and response.json()["error"] == "forbidden"
     async with console.client() as client:
         response = await client.get("/api/supervisor/reports")
         assert response.status_code == 401
+
+
+async def test_each_queues_service_level_target_comes_from_the_settings(
+    make_console: object,
+) -> None:
+    """The complaints queue configured with a 3 s target (appointments keep the default
+    20 s): c4, answered after 5 s, no longer counts, in the page, the API and both CSVs."""
+    queues = [
+        {"name": "appointments", "skill": "booking", "language": "zh"},
+        {
+            "name": "complaints",
+            "skill": "complaints",
+            "language": "zh",
+            "service_level_target_s": 3,
+        },
+    ]
+    made = await report_console(make_console, settings={"acd_queues": queues})
+    console, day = made.console, made.today.isoformat()
+    period = {"from": day, "to": day}
+    async with console.client() as client:
+        await console.login(client, "supervisor")
+        data = (await client.get("/api/supervisor/reports", params=period)).json()
+        assert data["queue_targets"] == {"appointments": 20.0, "complaints": 3.0}
+        assert data["total"]["answered_within_target"] == 2  # c1, c2 (not c4)
+        assert data["total"]["service_level"] == 0.4
+        by_queue = {q["name"]: q for q in data["queues"]}
+        assert by_queue["complaints"]["service_level"] == 0.0
+        assert by_queue["appointments"]["service_level"] == 0.5
+
+        page = await client.get("/supervisor/reports", params={**period, "lang": "en"})
+        assert page.status_code == 200
+        assert "2 of 5 calls answered within their queue&#39;s target" in page.text
+        assert '<td class="target">3 s</td>' in page.text
+        assert '<td class="target">20 s</td>' in page.text
+
+        rows = csv.DictReader(
+            io.StringIO((await client.get("/api/supervisor/reports.csv", params=period)).text)
+        )
+        service = {r["name"]: r["service_level"] for r in rows if r["kind"] in ("total", "queue")}
+        assert service == {"*": "0.4", "appointments": "0.5", "complaints": "0.0"}
+        summary = (await client.get("/api/supervisor/reports-summary.csv", params=period)).text
+        values = _summary(summary)
+        assert values["service_level_target", "complaints"] == ("3.0", "s")
+        assert values["service_level_target", "appointments"] == ("20.0", "s")

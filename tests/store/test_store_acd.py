@@ -45,3 +45,26 @@ def test_a_call_record_follows_queue_offers_answer_and_end(database: Database) -
     assert served.wait_s == 42.0 and served.queued_at == T0 and not served.abandoned
     assert served.ended_at == T0 + dt.timedelta(seconds=300)
     assert gave_up.abandoned and gave_up.wait_s == 9.0 and gave_up.answered_by is None
+
+
+def test_a_days_calls_are_those_queued_answered_or_ended_since_its_start(
+    database: Database,
+) -> None:
+    start = T0 + dt.timedelta(hours=1)
+    with database.session() as session:
+        repo = AcdRepository(session)
+        for key, queued in (("old", -60), ("old-answered", -60), ("old-ended", -60), ("new", 5)):
+            at = start + dt.timedelta(minutes=queued)
+            repo.call_queued(key, queue="general", priority="normal", patient_id=None, at=at)
+        repo.call_answered("old", "1003", start - dt.timedelta(minutes=59))
+        repo.call_ended("old", start - dt.timedelta(minutes=50))
+        repo.call_answered("old-answered", "1003", start + dt.timedelta(seconds=1))
+        repo.call_answered("old-ended", "1003", start - dt.timedelta(minutes=59))
+        repo.call_ended("old-ended", start)
+    with database.session() as session:
+        repo = AcdRepository(session)
+        touching = [r.call_key for r in repo.calls_touching(start)]
+        chosen = sorted(r.call_key for r in repo.calls(["new", "old", "missing"]))
+        assert repo.calls([]) == []
+    assert sorted(touching) == ["new", "old-answered", "old-ended"]
+    assert chosen == ["new", "old"]

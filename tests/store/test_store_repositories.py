@@ -34,7 +34,7 @@ from crm_store.errors import (
     SlotInPast,
 )
 from crm_store.identifiers import clean_reference
-from crm_store.models import Patient, Slot
+from crm_store.models import IvrSession, Patient, Slot
 from crm_store.repositories import (
     AppointmentRepository,
     AuditLogRepository,
@@ -570,3 +570,47 @@ def test_ivr_sessions_and_turns(database: Database) -> None:
         assert [t.step for t in ivr.turns(sid)] == ["menu", "dob"]
     with pytest.raises(IntegrityError), database.session() as session:
         IvrRepository(session).add_turn(sid, step="bad", confidence=1.5)
+
+
+def test_ivr_session_keeps_its_findings_and_the_flow_language(database: Database) -> None:
+    from crm_store.repositories.ivr import IvrRepository
+
+    findings = {
+        "reason": "caller_asked",
+        "identity": "verified",
+        "patient_id": "7",
+        "intent": "book",
+        "intents": ["book"],
+        "slots": {"department": "CARD", "day": "明天"},
+    }
+    with database.session() as session:
+        ivr = IvrRepository(session)
+        sid = ivr.start_session(linkedid="1700000010.1", flow="main", language="ko", now=NOW)
+        ivr.end_session(sid, outcome="to_agent", identity_verified=True, findings=findings)
+    with database.session() as session:
+        stored = session.get(IvrSession, sid)
+        assert stored is not None
+        assert (stored.language, stored.outcome) == ("ko", "to_agent")
+        assert stored.findings == findings  # JSON round trip, non-ASCII included
+
+
+def test_complaint_keeps_the_callers_voice_message(database: Database) -> None:
+    with database.session() as session:
+        complaints = ComplaintRepository(session)
+        ticket = complaints.open(
+            category=ComplaintCategory.WAITING_TIME,
+            description="Voice message, 7 seconds",
+            opened_via=BookingChannel.IVR,
+            voice_message_path="/srv/hotline/voice-messages/2026/11/29/1.wav",
+            voice_message_s=7.2,
+        )
+        view = complaints.get(ticket)
+        assert view.voice_message_path == "/srv/hotline/voice-messages/2026/11/29/1.wav"
+        assert view.voice_message_s == pytest.approx(7.2)
+        with pytest.raises(InvalidRecord):
+            complaints.open(
+                category=ComplaintCategory.OTHER,
+                description="x",
+                opened_via=BookingChannel.IVR,
+                voice_message_s=-1.0,
+            )

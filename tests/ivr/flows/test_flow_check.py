@@ -238,3 +238,17 @@ def test_a_missing_directory_is_a_problem(tmp_path: Path):
     assert [str(p) for p in check_flows(tmp_path / "nope")] == [
         f"{tmp_path / 'nope'}: no such directory"
     ]
+
+
+def test_a_voice_message_with_a_bad_length_or_field(tree: Path):
+    file, line = edit(tree, "en/complaints.yaml", "max_s: 120", "max_s: 9000, beep: yes")
+    found = problems_at(tree)
+    assert f"{file}:{line}: max_s must be a whole number from 5 to 600" in found
+    assert f"{file}:{line}: unknown field 'beep' in voice_message" in found
+
+
+def test_a_voice_message_text_only_knows_its_seconds(tree: Path):
+    file, line = edit(tree, "zh/complaints.yaml", "{seconds}秒", "{minutes}分")
+    assert f"{file}:{line}: placeholder {{minutes}} is not provided by any action or slot" in (
+        problems_at(tree)
+    )

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.flows import Hangup, Identity, Phase, Play, RecordTurn, RunAction
+from ivr.flows import (
+    Hangup,
+    Identity,
+    Phase,
+    Play,
+    RecordTurn,
+    RunAction,
+    SpeechResult,
+    VoiceMessage,
+)
 from tests.ivr.flows.conftest import Caller
 
 LANGUAGES = ["zh", "en"]
@@ -353,9 +362,38 @@ def test_caller_files_a_complaint_and_hears_the_ticket_number(caller: Caller, la
     assert action.params == {
         "category": "waiting_time",
         "description": "I waited three hours at the clinic",
+        "voice_message": "",  # spoken and transcribed: no voice message
+        "voice_message_s": "",
     }
     caller.result("open_complaint", "opened", ticket_number="1", ticket_number_text="4 7 1")
     assert "4 7 1" in caller.said()
+
+
+@pytest.mark.parametrize(("language", "says"), [("zh", "语音留言(7秒)"), ("en", "(7 seconds)")])
+def test_keypad_caller_files_a_complaint_by_voice_message(caller: Caller, language: str, says: str):
+    verified_known_caller(caller, language)
+    caller.press("4")
+    caller.press("2")  # waiting time
+    listen = caller.listen()
+    assert listen.voice_message is not None and listen.voice_message.max_s > 0
+    caller.send(VoiceMessage("/store/vm/1.wav", 6.6, at=caller.tick()))
+    assert caller.step == "complaints.confirm" and not caller.actions("open_complaint")
+    assert "7" in caller.said()  # the confirmation says how long the message is
+    caller.press("1")
+    params = caller.action().params
+    assert (params["voice_message"], params["voice_message_s"]) == ("/store/vm/1.wav", "7")
+    assert says in params["description"]  # the description says it is a voice message
+    assert any(t.action == "voice_message" for t in caller.turns())
+
+
+def test_an_empty_voice_message_is_asked_again_then_a_person(caller: Caller):
+    verified_known_caller(caller, "en")
+    caller.press("4")
+    caller.press("6")
+    caller.silence()  # the recording held nothing: the adapter says no input
+    assert caller.step == "complaints.describe" and caller.listen().voice_message is not None
+    caller.silence()
+    assert caller.transfer().reason == "no_input"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -527,6 +565,10 @@ def test_korean_test_flow_by_voice(engine):
     assert caller.step == "main.welcome"
     caller.say("민원", 0.9)
     caller.say("네", 0.9)
+    assert caller.step == "main.describe"
+    caller.say("대기 시간이 너무 길었어요", 0.8)
+    assert caller.step == "main.confirm_file"
+    caller.say("아니요", 0.9)  # not filed by voice: a person takes the complaint
     transfer = caller.transfer()
     assert (transfer.reason, transfer.skill, transfer.findings.intent) == (
         "complaint",
@@ -553,3 +595,15 @@ def test_run_action_effects_carry_the_session_language(caller: Caller):
     caller.press("2")
     action = caller.action()
     assert isinstance(action, RunAction) and action.language == "en"
+
+
+def test_a_transcribed_complaint_keeps_its_audio_as_the_voice_message(caller: Caller):
+    verified_known_caller(caller, "en")
+    caller.press("4")
+    caller.press("1")
+    kept = VoiceMessage("/store/vm/2.wav", 3.2, at=caller.tick())
+    caller.send(SpeechResult("the nurse was rude", 0.7, at=caller.tick(), recording=kept))
+    caller.press("1")
+    params = caller.action().params
+    assert params["description"] == "the nurse was rude"  # the transcription stays
+    assert (params["voice_message"], params["voice_message_s"]) == ("/store/vm/2.wav", "3")

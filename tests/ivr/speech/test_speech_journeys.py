@@ -6,14 +6,16 @@ and the bus show what the IVR made of it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_store.models import IvrSession, IvrTurn
+from crm_store.models import Complaint, IvrSession, IvrTurn
 from cti.asterisk import AsteriskRunner
 from cti.fastagi import FastAgiServer
 from cti.handover import HANDOVER_TOPIC, Handover
@@ -26,6 +28,7 @@ from ivr.call_adapter import IvrCallApp
 from ivr.cli import flows_dir, hospital_names
 from ivr.flows import FlowEngine, load_flows
 from ivr.recognition import Recognizer
+from ivr.voice_messages import VoiceMessageStore
 from tests.fixtures.hotline import CallerSide
 from tests.ivr.speech.conftest import Utterance, render_set, sox_noise
 from tests.ivr.speech.test_speech_asterisk import in_asterisk, originate, speech_event
@@ -61,6 +64,7 @@ async def speech_ivr(
         hospital_names=hospital_names(hotline.settings),
         handover_context=hotline.handover_target,
         default_language=hotline.settings.language,
+        voice_messages=VoiceMessageStore(asterisk.layout, hotline.settings.state_dir / "vm"),
         hub=hub,
     )
     port = test_settings.agi_port + 12
@@ -134,8 +138,10 @@ async def test_booking_by_voice_is_confirmed_then_handed_over(
     assert next_context == AGENTS
     assert heard(turns) == ["예약", "네"]
     assert session.outcome == "to_agent"
+    assert session.language == "ko"  # the flow language used, not the default
     handover = speech_ivr.handovers[before]
     assert handover.reason == "booking" and handover.findings.intent == "book"
+    assert session.findings == handover.findings.to_json()  # kept on the session too
     assert handover.language == "ko"
 
 
@@ -181,3 +187,56 @@ async def test_noise_and_silence_are_reprompted_then_a_person(
     assert session.outcome == "to_agent"
     assert speech_ivr.handovers[before].reason in ("no_input", "no_match")
     assert not heard(turns) or all(h == "" for h in heard(turns))
+
+
+async def test_speaking_over_any_prompt_of_a_turn_cuts_the_turn_short(
+    speech_ivr: SpeechIvr, caller_ami: CallerSide, asterisk: AsteriskRunner, words
+) -> None:
+    """After "no" the caller hears "back to the menu" and then the menu: one turn of two
+    prompts. They answer while the first still plays, and are heard."""
+    script = [
+        silence(2),
+        say(words, asterisk, "민원"),
+        silence(3),
+        say(words, asterisk, "아니요"),
+        silence(2),  # "back to the menu…" is playing
+        say(words, asterisk, "예약"),
+        silence(4),
+        say(words, asterisk, "네"),
+        silence(6),
+    ]
+    before = len(speech_ivr.handovers)
+    next_context, _session, turns = await run_call(speech_ivr, caller_ami, asterisk, script)
+    assert heard(turns) == ["민원", "아니요", "예약", "네"]
+    assert next_context == AGENTS and speech_ivr.handovers[before].reason == "booking"
+
+
+async def test_a_spoken_complaint_keeps_its_words_and_their_audio(
+    speech_ivr: SpeechIvr, caller_ami: CallerSide, asterisk: AsteriskRunner, words
+) -> None:
+    script = [
+        silence(2),
+        say(words, asterisk, "민원"),
+        silence(3),
+        say(words, asterisk, "네"),  # yes, a complaint
+        silence(4),
+        say(words, asterisk, "예약"),  # what happened (free-form)
+        silence(3),
+        say(words, asterisk, "네"),  # yes, file it
+        silence(40),
+    ]
+    _next, session, turns = await run_call(speech_ivr, caller_ami, asterisk, script)
+    assert session.outcome == "completed", [(t.step, t.heard, t.chosen_action) for t in turns]
+    assert any(t.chosen_action == "open_complaint:opened" for t in turns)
+
+    def latest(s: Session) -> Complaint:
+        found = s.scalars(select(Complaint).order_by(Complaint.id.desc()).limit(1)).one()
+        s.expunge(found)
+        return found
+
+    filed = await speech_ivr.hotline.store.read(latest)
+    heard_there = next(t.heard for t in turns if t.step == "main.describe")
+    assert heard_there and filed.description == heard_there  # the transcription
+    assert filed.voice_message_path is not None and filed.voice_message_s is not None
+    audio = Path(filed.voice_message_path)
+    assert (await asyncio.to_thread(audio.stat)).st_size > 44 and filed.voice_message_s >= 1
