@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "screen_pop": [],
     "ami_ingest": [],
     "store_lookup": [],
+    "likely_matches": [],  # after store_lookup: reuses its seeded hospital
     "prompts_render": [],
     "asterisk_provision": [],
     "ivr_speech": ["--levels", "10,25,50,100,200,300"],

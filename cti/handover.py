@@ -31,6 +31,8 @@ class Handover:
     language: str  # the language the caller chose in the IVR
     findings: Findings
     at: dt.datetime  # UTC, when the IVR let go of the call
+    #: The caller ID as received (None: withheld or tampered), for the pop's likely matches.
+    caller_number: str | None = None
 
     @property
     def patient_id(self) -> int | None:

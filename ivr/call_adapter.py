@@ -371,6 +371,7 @@ class _Call:
 
     uniqueid: str
     channel: str
+    caller_number: str | None = None  # as received; None when withheld or tampered
     ivr_session: int | None = None
     typed: str = ""
     pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
@@ -427,6 +428,7 @@ class IvrCallApp:
         try:
             await session.answer()
             started = await self._call_started(session)
+            call.caller_number = started.caller_number
             if self.hub is None:
                 await self._run(session, call, started, self._keypad(session))
             else:
@@ -593,6 +595,7 @@ class IvrCallApp:
             language=findings.language,
             findings=findings,
             at=dt.datetime.now(dt.UTC),
+            caller_number=call.caller_number,
         )
         if self.handover_variables is not None:
             call.next_variables = dict(await self.handover_variables(handover))

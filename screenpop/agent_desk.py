@@ -32,7 +32,7 @@ from crm_store.repositories.calls import CallRepository
 from crm_store.repositories.complaints import ComplaintRepository
 from crm_store.repositories.patients import PatientHistory, PatientRepository
 from crm_store.repositories.schedule import FreeSlot, ScheduleRepository
-from screenpop.errors import NoPatientOnCall, NotYourCall, PatientAlreadyKnown
+from screenpop.errors import NoPatientOnCall, NotASuggestedMatch, NotYourCall, PatientAlreadyKnown
 from screenpop.pops import Pop, PopDesk
 
 T = TypeVar("T")
@@ -232,3 +232,25 @@ class AgentDesk:
         patient_id = await self.store.write(work)
         history = await self.store.read(lambda s: PatientRepository(s).history(patient_id))
         return self.pops.attach_history(actor.agent_id, call_id, history)
+
+    async def attach(self, actor: Actor, call_id: str, patient_id: int, verified_by: str) -> Pop:
+        """The unknown caller of this call is ``patient_id``, one of the pop's likely
+        matches, whom the agent verified on the phone (``verified_by``): the call's records
+        name the patient from now on (their recent calls list it), audited."""
+        pop = self.call(actor, call_id)
+        if pop.patient_id is not None:
+            raise PatientAlreadyKnown()
+        if patient_id not in {match.patient_id for match in pop.likely}:
+            raise NotASuggestedMatch()
+
+        def work(session: Session) -> PatientHistory:
+            AcdRepository(session).attach_patient(call_id, patient_id)
+            CallRepository(session).attach_patient(call_id, patient_id)
+            _audit(
+                session, actor, AuditAction.UPDATE, patient_id,
+                change="call_attached", call_id=call_id, verified_by=verified_by,
+            )  # fmt: skip
+            return PatientRepository(session).history(patient_id)
+
+        history = await self.store.write(work)
+        return self.pops.attach_history(actor.agent_id, call_id, history, verified=True)

@@ -48,6 +48,22 @@ def role_allows(role: Role, needed: Role) -> bool:
     return ROLE_RANK[role] >= ROLE_RANK[needed]
 
 
+# Beside the rank, two boundaries a hospital draws by role, not by reach: only agents take
+# calls (a supervisor watching a call must not book or cancel as if they were its agent),
+# and of the wider roles only supervisors see a live call's pop (read-only, audited);
+# admins manage users and do not see patient records through it.
+
+
+def takes_calls(role: Role) -> bool:
+    """May act as the agent of a call offered to them (the console, /ws/pops)."""
+    return role is Role.AGENT
+
+
+def views_live_pops(role: Role) -> bool:
+    """May view any live call's pop read-only (a team lead helping an agent)."""
+    return role is Role.SUPERVISOR
+
+
 @dataclass(frozen=True)
 class AuthPolicy:
     """Sign-in and session rules (settings-like; the composition root may override).
@@ -94,6 +110,14 @@ class WebSession:
 
     def allows(self, needed: Role) -> bool:
         return role_allows(self.role, needed)
+
+    @property
+    def takes_calls(self) -> bool:
+        return takes_calls(self.role)
+
+    @property
+    def views_live_pops(self) -> bool:
+        return views_live_pops(self.role)
 
 
 class SessionStore:

@@ -23,7 +23,13 @@ from recordings.service import RecordingService
 from screenpop.agent_desk import Actor, AgentDesk
 from screenpop.auditing import AccessAudit
 from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, SessionStore, WebSession
-from screenpop.errors import CrossOriginRefused, Forbidden, NotAuthenticated
+from screenpop.errors import (
+    CrossOriginRefused,
+    Forbidden,
+    NoPatientAccess,
+    NotAnAgent,
+    NotAuthenticated,
+)
 from screenpop.i18n import LANG_COOKIE, Translator, negotiate
 from screenpop.live_calls import CallBoard
 from screenpop.monitoring import Conversations, MonitorService
@@ -122,13 +128,33 @@ def get_supervisor(user: CurrentUser) -> WebSession:
 SupervisorUser = Annotated[WebSession, Depends(get_supervisor)]
 
 
+def require_agent(user: WebSession) -> WebSession:
+    """Only agents act on calls (NotAnAgent for supervisors and admins)."""
+    if not user.takes_calls:
+        raise NotAnAgent(user.role.value)
+    return user
+
+
 def get_agent(user: CurrentUser) -> Actor:
     """The signed-in agent (the username is the ACD agent id)."""
-    require_role(user, Role.AGENT)
+    require_agent(user)
     return Actor(agent_id=user.username, user_id=user.user_id)
 
 
 AgentUser = Annotated[Actor, Depends(get_agent)]
+
+
+def get_pop_viewer(user: CurrentUser) -> WebSession:
+    """A supervisor, who may view any live call's pop read-only (NoPatientAccess for
+    admins, Forbidden for agents)."""
+    if user.views_live_pops:
+        return user
+    if user.allows(Role.SUPERVISOR):
+        raise NoPatientAccess(user.role.value)
+    raise Forbidden(user.role.value, Role.SUPERVISOR.value)
+
+
+PopViewer = Annotated[WebSession, Depends(get_pop_viewer)]
 
 
 def origin_allowed(connection: HTTPConnection, policy: AuthPolicy) -> bool:

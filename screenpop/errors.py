@@ -11,10 +11,14 @@ and written to logs, so they never carry passwords or patient identifiers.
     ├── NotAuthenticated        401  no session, or it expired / was ended
     ├── LoginRefused            401  wrong username or password (one answer for both)
     ├── Forbidden               403  signed in, but the role may not see this
+    │   ├── NotAnAgent          403  only agents act on calls (supervisors view read-only)
+    │   └── NoPatientAccess     403  admins manage users; they see no patient records
     ├── CrossOriginRefused      403  a state-changing request from another site
     ├── NotYourCall             403  the call is not one offered to this agent
     ├── NoPatientOnCall         409  the caller is not (yet) a known patient
     ├── PatientAlreadyKnown     409  registering a caller who is already a patient
+    ├── NotASuggestedMatch      403  attaching a call to a patient its pop did not suggest
+    ├── CallNotLive             404  no live call with this id (a supervisor's pop view)
     ├── AgentUnavailable        409  no ACD, this user is no ACD agent, or a state change
     │                                the agent's current state does not allow
     ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
@@ -84,6 +88,26 @@ class Forbidden(WebError):
         self.needed = needed
 
 
+class NotAnAgent(Forbidden):
+    def __init__(self, role: str) -> None:
+        super().__init__(role, "agent")
+        self.message = (
+            f"only agents act on calls; you are signed in as {role} (a supervisor may view "
+            "a live call's pop read-only from the live calls page)"
+        )
+        self.args = (self.message,)
+
+
+class NoPatientAccess(Forbidden):
+    def __init__(self, role: str) -> None:
+        super().__init__(role, "supervisor")
+        self.message = (
+            f"a live call's pop shows patient records, which only supervisors may view; "
+            f"you are signed in as {role}"
+        )
+        self.args = (self.message,)
+
+
 class CrossOriginRefused(WebError):
     code = "cross_origin"
     message_key = "error_cross_origin"
@@ -119,6 +143,25 @@ class PatientAlreadyKnown(WebError):
 
     def __init__(self) -> None:
         super().__init__("the caller is already a registered patient")
+
+
+class NotASuggestedMatch(WebError):
+    code = "not_suggested"
+    message_key = "error_not_suggested"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "that patient is not one of this call's likely matches; register the caller "
+            "or search the record system"
+        )
+
+
+class CallNotLive(WebError):
+    code = "call_not_live"
+    message_key = "error_call_not_live"
+
+    def __init__(self) -> None:
+        super().__init__("no live call with this id is being offered or talked to")
 
 
 class AgentUnavailable(WebError):
@@ -204,6 +247,8 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (NotYourCall, 403),
     (NoPatientOnCall, 409),
     (PatientAlreadyKnown, 409),
+    (NotASuggestedMatch, 403),
+    (CallNotLive, 404),
     (AgentUnavailable, 409),
     (RecordingControlRefused, 409),
     (NoSupervisorPhone, 409),

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from acd.service import CallAbandoned, CallAnswered, CallEnded, CallOffered, CallRequeued
 from crm_store.errors import PatientNotFound
 from crm_store.gateway import StoreGateway
+from crm_store.phone_numbers import normalise
+from crm_store.repositories.likely_patients import LikelyPatient, LikelyPatientFinder
 from crm_store.repositories.patients import (
     AppointmentSummary,
     PatientHistory,
@@ -33,6 +35,9 @@ from crm_store.repositories.patients import (
 from cti.bus import EventBus, Subscription
 
 log = logging.getLogger(__name__)
+
+#: IVR slots that may hold the name a caller gave (flows name their slots freely).
+NAME_SLOTS = ("full_name", "name", "patient_name", "caller_name")
 
 POP_TOPICS = ("acd.offered", "acd.answered", "acd.requeued", "acd.abandoned", "acd.ended")
 
@@ -60,6 +65,10 @@ class Pop:
     offer: CallOffered
     history: PatientHistory | None  # None: the caller is not (yet) a known patient
     answered: bool = False
+    #: For an unknown caller: patients they may be, for the agent to verify and attach.
+    likely: tuple[LikelyPatient, ...] = ()
+    #: The agent verified the caller on the phone and attached the call to this patient.
+    verified_by_agent: bool = False
 
     @property
     def call_id(self) -> str:
@@ -69,16 +78,30 @@ class Pop:
     def patient_id(self) -> int | None:
         return self.history.patient.id if self.history is not None else None
 
+    @property
+    def viewed_patient_ids(self) -> list[int]:
+        """Every patient whose details this pop shows (each view is audited)."""
+        if self.patient_id is not None:
+            return [self.patient_id]
+        return [match.patient_id for match in self.likely]
+
     def to_json(self) -> dict[str, Any]:
         offer, findings = self.offer, self.offer.handover.findings
         caller: dict[str, Any]
         if self.history is None:
-            caller = {"known": False, "verified": False}
+            number = normalise(offer.handover.caller_number)
+            caller = {
+                "known": False,
+                "verified": False,
+                # A caller ID that is no number is shown as received, cut short.
+                "number": number.national or (offer.handover.caller_number or "")[:32] or None,
+                "withheld": offer.handover.caller_number is None,
+            }
         else:
             p = self.history.patient
             caller = {
                 "known": True,
-                "verified": offer.handover.verified,
+                "verified": offer.handover.verified or self.verified_by_agent,
                 "patient_id": p.id,
                 "name": p.full_name,
                 "mrn": p.mrn,
@@ -111,8 +134,21 @@ class Pop:
                     "direction": c.direction,
                     "arrived_at": _iso(c.arrived_at),
                     "answered": c.answered_at is not None,
+                    "agent": c.agent,
+                    "disposition": c.disposition,
+                    "notes": c.agent_notes,
                 }
                 for c in (history.recent_calls if history else ())
+            ],
+            "likely_matches": [
+                {
+                    "patient_id": m.patient_id,
+                    "name": m.name,
+                    "number": m.masked_number,
+                    "birth_year": m.birth_year,
+                    "reason": m.reason.value,
+                }
+                for m in self.likely
             ],
             "open_complaints": [
                 {
@@ -187,13 +223,27 @@ class PopDesk:
                 return pop
         return None
 
-    def attach_history(self, agent_id: str, call_id: str, history: PatientHistory) -> Pop:
-        """The caller of this call was just registered: their pop names them from now on."""
+    def live(self, call_id: str) -> Pop | None:
+        """The pop of a call being offered or talked to, whoever the agent (for a
+        supervisor's read-only view)."""
+        for pop in self.pending.values():
+            if pop.call_id == call_id:
+                return pop
+        return None
+
+    def attach_history(
+        self, agent_id: str, call_id: str, history: PatientHistory, *, verified: bool = False
+    ) -> Pop:
+        """The caller of this call was just registered, attached or read again: their pop
+        names them from now on (``verified``: the agent verified them on the phone)."""
         updated: Pop | None = None
         for held in (self.pending, self.last):
             pop = held.get(agent_id)
             if pop is not None and pop.call_id == call_id:
-                updated = held[agent_id] = Pop(pop.offer, history, answered=pop.answered)
+                updated = held[agent_id] = replace(
+                    pop, history=history, likely=(),
+                    verified_by_agent=pop.verified_by_agent or verified,
+                )  # fmt: skip
         if updated is None:
             raise KeyError(call_id)
         return updated
@@ -205,14 +255,16 @@ class PopDesk:
     async def _on_event(self, _topic: str, event: Any) -> None:
         match event:
             case CallOffered():
-                offered = Pop(event, await self._history(event.handover.patient_id))
+                history = await self._history(event.handover.patient_id)
+                likely = () if history is not None else await self._likely(event)
+                offered = Pop(event, history, likely=likely)
                 self.last.pop(event.agent_id, None)
                 self.pending[event.agent_id] = offered
                 self._send(event.agent_id, offered)
             case CallAnswered(agent_id=agent_id, call_id=call_id):
                 held = self.pending.get(agent_id)
                 if held is not None and held.call_id == call_id:
-                    self.pending[agent_id] = Pop(held.offer, held.history, answered=True)
+                    self.pending[agent_id] = replace(held, answered=True)
                 self._send(agent_id, {"type": "answered", "call_id": call_id})
             case CallRequeued(agent_id=agent_id, call_id=call_id):
                 self._withdraw(agent_id, call_id, "not_answered")
@@ -241,3 +293,14 @@ class PopDesk:
         except PatientNotFound:
             log.warning("hand-over names patient %d, who is not in the store", patient_id)
             return None
+
+    async def _likely(self, offer: CallOffered) -> tuple[LikelyPatient, ...]:
+        findings = offer.handover.findings
+        name = findings.patient_name or next(
+            (findings.slots[k] for k in NAME_SLOTS if findings.slots.get(k)), None
+        )
+        number = offer.handover.caller_number
+        if number is None and name is None:
+            return ()
+        found = await self.store.read(lambda s: LikelyPatientFinder(s).find(number, name))
+        return tuple(found)

@@ -28,11 +28,14 @@ CLOSE_GOING_AWAY = 1001
 
 
 async def admit(
-    websocket: WebSocket, services: Services, needed: Role, refusal: str
+    websocket: WebSocket,
+    services: Services,
+    needed: Role | Callable[[WebSession], bool],
+    refusal: str,
 ) -> WebSession | None:
     """Accept the handshake and check who connects: the session, or None once the socket
-    is closed (4403 another site or a role below ``needed``, with ``refusal`` as the
-    reason; 4401 not signed in)."""
+    is closed (4403 another site or a role below ``needed`` — or one ``needed`` refuses,
+    when it is a check — with ``refusal`` as the reason; 4401 not signed in)."""
     policy = services.policy
     session, _expired = services.sessions.lookup(
         websocket.cookies.get(policy.cookie_name), touch=False
@@ -44,7 +47,7 @@ async def admit(
     if session is None:
         await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
         return None
-    if not session.allows(needed):
+    if not (needed(session) if callable(needed) else session.allows(needed)):
         await websocket.close(CLOSE_FORBIDDEN, refusal)
         return None
     return session

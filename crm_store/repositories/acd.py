@@ -261,6 +261,15 @@ class AcdRepository:
         row.wrapped_up_by = agent_key
         row.wrapped_up_at = at
 
+    def attach_patient(self, call_key: str, patient_id: int) -> bool:
+        """The agent verified the unknown caller of this call as ``patient_id``. False
+        when the ACD never queued the call."""
+        row = self._call(call_key)
+        if row is None:
+            return False
+        row.patient_id = patient_id
+        return True
+
     def _call(self, call_key: str) -> AcdCall | None:
         return self.session.get(AcdCall, call_key)
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -66,7 +66,7 @@ class CallRepository:
         call_stmt = insert(Call).values(**values)
         call_stmt = call_stmt.on_conflict_do_update(
             index_elements=[Call.linkedid],
-            set_={key: call_stmt.excluded[key] for key in values if key != "linkedid"},
+            set_=_upsert_set(call_stmt.excluded, values),
         ).returning(Call.id)
         try:
             with self.session.begin_nested():
@@ -110,7 +110,7 @@ class CallRepository:
         call_stmt = insert(Call)
         call_stmt = call_stmt.on_conflict_do_update(
             index_elements=[Call.linkedid],
-            set_={key: call_stmt.excluded[key] for key in rows[0] if key != "linkedid"},
+            set_=_upsert_set(call_stmt.excluded, rows[0]),
         )
         try:
             with self.session.begin_nested():
@@ -184,6 +184,14 @@ class CallRepository:
         )
         return [_snapshot(call, with_legs=False) for call in calls]
 
+    def attach_patient(self, linkedid: str, patient_id: int) -> bool:
+        """Name the patient of a call whose caller ID named nobody (an agent verified
+        them). False when the call is not stored (e.g. the CTI core is not tracking)."""
+        result = self.session.execute(
+            update(Call).where(Call.linkedid == linkedid).values(patient_id=patient_id)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def recent_for_patient(self, patient_id: int, *, limit: int = 20) -> list[CallSnapshot]:
         """A patient's latest calls, newest first."""
         calls = self.session.scalars(
@@ -194,6 +202,14 @@ class CallRepository:
             .limit(limit)
         )
         return [_snapshot(call) for call in calls]
+
+
+def _upsert_set(excluded: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The columns a re-saved call updates. A patient an agent attached the call to stays
+    when the tracker, which did not know the caller, saves the call again (at its end)."""
+    columns = {key: excluded[key] for key in values if key != "linkedid"}
+    columns["patient_id"] = func.coalesce(excluded.patient_id, Call.patient_id)
+    return columns
 
 
 def storable_text(value: str | None) -> str | None:

@@ -33,6 +33,7 @@ from crm_store.enums import (
 from crm_store.errors import InvalidRecord, PatientNotFound
 from crm_store.identifiers import NationalIdHasher, mask_national_id
 from crm_store.models import (
+    AcdCall,
     Appointment,
     Call,
     Complaint,
@@ -103,6 +104,10 @@ class CallSummary:
     arrived_at: dt.datetime
     answered_at: dt.datetime | None
     ended_at: dt.datetime | None
+    # The agent's wrap-up of the call (acd_calls), when an agent took it.
+    agent: str | None = None
+    disposition: str | None = None
+    agent_notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,9 @@ class PatientRepository:
                     arrived_at=_timestamp(item["arrived_at"]),
                     answered_at=_optional_timestamp(item["answered_at"]),
                     ended_at=_optional_timestamp(item["ended_at"]),
+                    agent=item.get("agent"),
+                    disposition=item.get("disposition"),
+                    agent_notes=item.get("agent_notes"),
                 )
                 for item in _json_list(row.calls)
             ),
@@ -468,7 +476,13 @@ def _history_statement(dialect: str) -> _HistoryStatement:
             Call.arrived_at.label("arrived_at"),
             Call.answered_at.label("answered_at"),
             Call.ended_at.label("ended_at"),
+            AcdCall.answered_by.label("agent"),
+            AcdCall.disposition.label("disposition"),
+            AcdCall.agent_notes.label("agent_notes"),
         )
+        # The ACD keys a call by the caller's channel, which is the call's linkedid:
+        # a primary-key look-up per call, so still one indexed statement.
+        .outerjoin(AcdCall, AcdCall.call_key == Call.linkedid)
         .where(Call.patient_id == pid)
         .order_by(Call.arrived_at.desc())
         .limit(HISTORY_LIMIT)

@@ -16,6 +16,8 @@
 * ``GET  /api/console/calls/{call_id}/recording`` — is the call recorded, paused, pausable;
 * ``POST /api/console/calls/{call_id}/recording`` — ``{"action": "pause" | "resume"}`` where
   the queue's policy allows it (e.g. while the caller reads out card details); audited.
+* ``POST /api/console/calls/{call_id}/attach`` — ``{"patient_id", "verified_by"}``: the
+  unknown caller is one of the pop's likely matches, verified by the agent on the phone.
 
 ``call_id`` is the call's id in the pop. Only a call offered to the signed-in agent (ringing,
 answered, or the one they just had) can be acted on: anything else is 403
@@ -34,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from acd.errors import AcdError, UnknownAgent
 from acd.model import Agent
-from crm_store.enums import CallDisposition, ComplaintCategory, Role
+from crm_store.enums import CallDisposition, ComplaintCategory
 from crm_store.repositories.appointments import BookedAppointment
 from crm_store.repositories.schedule import ScheduleRepository
 from cti.errors import AmiError
@@ -48,7 +50,7 @@ from screenpop.dependencies import (
     Services,
     ServicesDep,
     TranslatorDep,
-    require_role,
+    require_agent,
 )
 from screenpop.errors import AgentUnavailable, AsteriskRefused, RecordingControlRefused
 from screenpop.pages import render
@@ -57,6 +59,8 @@ router = APIRouter()
 
 #: The pause reasons the console offers (free text is refused: reports group by these).
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "admin", "toilet")
+#: What an agent may verify an unknown caller by before attaching a likely match.
+VERIFICATION_CHECKS = ("date_of_birth", "mrn", "national_id", "address")
 #: A call id as the pop carries it (an Asterisk Uniqueid).
 CALL_ID = r"^[0-9]{1,20}\.[0-9]{1,10}$"
 _REFERENCE = r"^[0-9A-Za-z-]{4,32}$"
@@ -116,6 +120,12 @@ class RegisterBody(_Body):
     _clean = field_validator("full_name")(_no_control)
 
 
+class AttachBody(_Body):
+    patient_id: int = Field(gt=0)
+    #: What the agent checked with the caller before attaching (kept in the audit row).
+    verified_by: Literal[VERIFICATION_CHECKS]  # type: ignore[valid-type]
+
+
 def _agent_json(agent: Agent | None) -> dict[str, Any]:
     if agent is None:
         return {"state": None, "pause_reason": None, "since": None}
@@ -138,7 +148,7 @@ def _appointment_json(a: BookedAppointment) -> dict[str, Any]:
 
 @router.get("/console", include_in_schema=False)
 async def console_page(request: Request, t: TranslatorDep, user: CurrentUser) -> Response:
-    require_role(user, Role.AGENT)
+    require_agent(user)
     return render(
         request,
         "console.html",
@@ -147,6 +157,7 @@ async def console_page(request: Request, t: TranslatorDep, user: CurrentUser) ->
         pause_reasons=PAUSE_REASONS,
         categories=[c.value for c in ComplaintCategory],
         dispositions=[d.value for d in CallDisposition],
+        verification_checks=VERIFICATION_CHECKS,
         i18n=t.catalogue(("con_", "pause_", "state_", "cat_", "disp_", "error_")),
     )
 
@@ -324,3 +335,11 @@ async def pause_or_resume_recording(
     except AmiError as exc:
         raise AsteriskRefused(f"Asterisk did not {body.action} the recording: {exc}") from exc
     return {"recording": _recording_json(services, active)}
+
+
+@router.post("/api/console/calls/{call_id}/attach", dependencies=[SameOrigin])
+async def attach_patient(
+    call_id: CallId, body: AttachBody, services: ServicesDep, agent: AgentUser
+) -> dict[str, Any]:
+    pop = await services.desk.attach(agent, call_id, body.patient_id, body.verified_by)
+    return {"pop": pop.to_json()}

@@ -14,6 +14,7 @@
   var phase = "";          // ringing | answered | ended | withdrawn
   var rescheduling = null; // the reference being moved, when choosing its new slot
   var retryDelay = 1000;
+  var stateSince = null;   // when the agent entered their current state (Date) or null
 
   function t(key, values) {
     var s = text[key] || key;
@@ -75,7 +76,24 @@
     node.textContent = t("state_" + (agent && agent.state ? agent.state : "none"));
     $("agent-pause-reason").textContent =
       agent && agent.pause_reason ? "(" + t("pause_" + agent.pause_reason) + ")" : "";
+    stateSince = agent && agent.since ? new Date(agent.since) : null;
+    tick();
   }
+
+  // How long the agent has been in their state (wrap-up above all), every second.
+  function tick() {
+    var node = $("state-timer");
+    if (!stateSince) { node.textContent = ""; return; }
+    var s = Math.max(0, Math.floor((Date.now() - stateSince.getTime()) / 1000));
+    var text = Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+    node.textContent = t("con_state_for", { time: text });
+    node.setAttribute("data-seconds", String(s));
+    // The ACD ends a timed wrap-up by itself and does not push it: look every 5 s.
+    if (s > 0 && s % 5 === 0 && $("agent-state").getAttribute("data-state") === "wrap_up") {
+      refreshState();
+    }
+  }
+  setInterval(tick, 1000);
 
   function setState(action) {
     var body = { action: action };
@@ -170,6 +188,9 @@
     $("flag-chronic").hidden = !caller.chronic;
     if (answered !== undefined) { setPhase(answered ? "answered" : "ringing"); }
     var facts = $("caller-facts"); facts.textContent = "";
+    if (!caller.known) {
+      fact(facts, t("con_caller_number"), caller.withheld ? t("con_withheld") : caller.number);
+    }
     fact(facts, t("con_mrn"), caller.mrn);
     fact(facts, t("con_born"), caller.date_of_birth);
     fact(facts, t("con_allergies"), caller.allergies);
@@ -184,11 +205,19 @@
     ["upcoming-part", "book-part", "recent-part", "calls-part", "complaints-part", "complaint-part"]
       .forEach(function (id) { $(id).hidden = !known; });
     $("register-part").hidden = known;
+    showLikely(known ? [] : (data.likely_matches || []), known);
     fillTable("upcoming", data.upcoming_appointments || [], function (a) { return appointmentRow(a, true); });
     fillTable("recent", data.recent_appointments || [], function (a) { return appointmentRow(a, false); });
     var calls = $("recent-calls"); calls.textContent = "";
     (data.recent_calls || []).forEach(function (c) {
-      calls.appendChild(el("li", when(c.arrived_at) + (c.answered_at ? "" : " ✗")));
+      var parts = [when(c.arrived_at)];
+      if (!c.answered) { parts.push(t("con_call_missed")); }
+      if (c.agent) { parts.push(t("con_call_by", { agent: c.agent })); }
+      if (c.disposition) { parts.push(t("disp_" + c.disposition)); }
+      var item = el("li", parts.join(" · "));
+      item.setAttribute("data-linkedid", c.linkedid);
+      if (c.notes) { item.appendChild(el("span", c.notes, "call-notes")); }
+      calls.appendChild(item);
     });
     if (!calls.children.length) { calls.appendChild(el("li", t("con_none"), "empty")); }
     var complaints = $("open-complaints"); complaints.textContent = "";
@@ -196,6 +225,33 @@
       complaints.appendChild(el("li", c.ticket + " · " + t("cat_" + c.category) + " · " + when(c.created_at)));
     });
     if (!complaints.children.length) { complaints.appendChild(el("li", t("con_none"), "empty")); }
+  }
+
+  function showLikely(matches, known) {
+    $("likely-part").hidden = known;
+    $("likely-none").hidden = known || matches.length > 0;
+    $("likely").hidden = !matches.length;
+    var body = document.querySelector("#likely tbody");
+    body.textContent = "";
+    matches.forEach(function (m) {
+      var tr = el("tr");
+      tr.setAttribute("data-patient-id", String(m.patient_id));
+      tr.appendChild(el("td", m.name));
+      tr.appendChild(el("td", m.number || ""));
+      tr.appendChild(el("td", m.birth_year == null ? "" : String(m.birth_year)));
+      tr.appendChild(el("td", t("con_reason_" + m.reason)));
+      var td = el("td");
+      var button = el("button", t("con_attach"), "primary-inline");
+      button.type = "button";
+      button.addEventListener("click", function () { attach(m); });
+      td.appendChild(button); tr.appendChild(td);
+      body.appendChild(tr);
+    });
+  }
+
+  function attach(match) {
+    api("POST", callPath("/attach"), { patient_id: match.patient_id, verified_by: $("verified-by").value })
+      .then(function (data) { show(t("con_attached", { name: match.name }), true); showPop(data.pop); }, failed);
   }
 
   function clearPop() {
@@ -302,6 +358,8 @@
     if (shortcuts[key]) { event.preventDefault(); setState(shortcuts[key]); }
     else if (key === "b" && pop) { event.preventDefault(); $("department").focus(); showSlots(); }
     else if (key === "r" && pop) { event.preventDefault(); toggleRecording(); }
+    else if (key === "n" && pop) { event.preventDefault(); $("wrap-notes").focus(); }
+    else if (key === "m" && pop && !$("likely-part").hidden) { event.preventDefault(); $("verified-by").focus(); }
   });
   $("btn-recording").addEventListener("click", toggleRecording);
   // Recording starts a moment after the answer (once caller and agent are bridged).

@@ -34,7 +34,15 @@
     row.setAttribute("data-linkedid", call.linkedid);
     row.setAttribute("data-arrived-at", call.arrived_at);
     cell(row, call.number, call.withheld ? "number withheld" : "number");
-    cell(row, call.patient_name || text.patient_unknown || "—", "patient");
+    var patient = cell(row, call.patient_name || text.patient_unknown || "—", "patient");
+    if (!ended) {
+      // A supervisor opens the call's screen pop read-only (audited; 404 before the offer).
+      var link = document.createElement("a");
+      link.href = "/supervisor/calls/" + encodeURIComponent(call.linkedid) + "/pop";
+      link.textContent = patient.textContent;
+      patient.textContent = "";
+      patient.appendChild(link);
+    }
     cell(row, call.direction_label, "direction");
     timeCell(row, call.arrived_at, call.arrived);
     timeCell(row, call.answered_at, call.answered);

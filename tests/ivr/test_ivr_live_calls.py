@@ -300,6 +300,7 @@ async def test_caller_asks_for_a_person_and_the_findings_go_along(
     handover = await call.handover()
     assert handover.channel == call.channel
     assert handover.patient_id == clinic.patients["zh"] and handover.verified
+    assert handover.caller_number == NUMBERS["zh"]  # for the pop's likely matches
     assert handover.findings.intent == "book"
     assert handover.findings.slots.get("department") == "CARD"
     assert "dob" not in handover.findings.slots

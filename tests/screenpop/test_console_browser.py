@@ -138,6 +138,9 @@ async def test_agent_gets_the_pop_in_the_browser_and_books_from_it(
         await expect(page.locator("#call-phase")).to_have_attribute("data-phase", "ended")
         # In wrap-up the agent still acts on the call they just had.
         await expect(page.locator("#agent-state")).to_have_attribute("data-state", "wrap_up")
+        # The wrap-up timer runs beside the state (minutes:seconds since it began).
+        timer = page.locator("#state-timer")
+        await expect(timer).to_have_text(re.compile(r"^for \d+:\d\d$"))
         await page.get_by_label("Disposition", exact=True).select_option(label="Appointment booked")
         await page.get_by_label("Notes", exact=True).fill("Booked cardiology with Dr. Li.")
         await page.get_by_role("button", name="Save notes").click()

@@ -10,9 +10,11 @@ from websockets.asyncio.client import connect
 
 from acd.model import PriorityClass
 from acd.service import CallAbandoned, CallAnswered, CallOffered, CallRequeued
+from crm_store.enums import Role
+from crm_store.repositories.users import UserRepository
 from cti.handover import Handover
 from ivr.flows import Findings, Identity
-from tests.screenpop.conftest import Console
+from tests.screenpop.conftest import PASSWORDS, Console
 from tests.screenpop.test_live_calls import patient_views, receive, signed_in_token
 
 
@@ -89,13 +91,24 @@ async def test_a_reconnecting_agent_gets_the_pending_pop_again_until_it_is_withd
     await console.bus.drain()
     async with open_pops(console, token) as ws:
         unknown = await receive(ws)
-    assert unknown["pop"]["caller"] == {"known": False, "verified": False}
+    assert unknown["pop"]["caller"] == {
+        "known": False,
+        "verified": False,
+        "number": None,
+        "withheld": True,
+    }
+    assert unknown["pop"]["likely_matches"] == []
     assert unknown["pop"]["answered"] is True
 
 
 async def test_an_agent_never_sees_another_agents_pop(console: Console):
     agent_token = await signed_in_token(console, "agent")
-    other_token = await signed_in_token(console, "supervisor")
+    with console.database.session() as session:
+        UserRepository(session).create(
+            username="agent2", display_name="Agent 2", role=Role.AGENT, password=PASSWORDS["agent"]
+        )
+    PASSWORDS.setdefault("agent2", PASSWORDS["agent"])
+    other_token = await signed_in_token(console, "agent2")
     wang = console.patients["wang"]
     async with open_pops(console, other_token) as other, open_pops(console, agent_token) as ws:
         await asyncio.sleep(0.1)
