@@ -88,6 +88,12 @@ class ComplaintNotFound(NotFound):
         self.ticket_number = ticket_number
 
 
+class VoiceMessageNotFound(NotFound):
+    def __init__(self, complaint_id: int) -> None:
+        super().__init__(f"complaint {complaint_id} has no voice message (or does not exist)")
+        self.complaint_id = complaint_id
+
+
 class UserNotFound(NotFound):
     def __init__(self, username: str) -> None:
         super().__init__(f"no user named {username!r}")

@@ -54,10 +54,15 @@ from screenpop.pages import render, wants_json
 from screenpop.pops import PopDesk
 from screenpop.routes import auth as auth_routes
 from screenpop.routes import calls as calls_routes
+from screenpop.routes import (
+    complaint_messages,
+    supervisor_monitoring,
+    supervisor_recordings,
+    supervisor_reports,
+)
 from screenpop.routes import console as console_routes
 from screenpop.routes import dialer as dialer_routes
 from screenpop.routes import pops as pops_routes
-from screenpop.routes import supervisor_monitoring, supervisor_recordings, supervisor_reports
 from screenpop.routes import wallboard as wallboard_routes
 from screenpop.wallboard_feed import WallboardFeed
 
@@ -149,6 +154,7 @@ def create_app(
     app.include_router(dialer_routes.router)
     app.include_router(dialer_routes.page_router)
     app.include_router(supervisor_recordings.router)
+    app.include_router(complaint_messages.router)
     app.include_router(supervisor_monitoring.router)
     app.include_router(supervisor_reports.router)
     app.include_router(wallboard_routes.router)

@@ -23,6 +23,7 @@ and written to logs, so they never carry passwords or patient identifiers.
     │                                the agent's current state does not allow
     ├── TooManyAttempts         429  failed logins over the limit (Retry-After)
     ├── RecordingUnavailable    410  a recording's file is missing or damaged (reported)
+    ├── VoiceMessageUnavailable 410  a complaint's voice message file is missing or damaged
     ├── RecordingControlRefused 409  pausing a recording the queue's policy keeps running,
     │                                or one that is not running
     ├── NoSupervisorPhone       409  listen/whisper/barge: no phone on the supervisor's record
@@ -192,6 +193,18 @@ class RecordingUnavailable(WebError):
         self.recording_id = recording_id
 
 
+class VoiceMessageUnavailable(WebError):
+    code = "voice_message_unavailable"
+    message_key = "error_recording_unavailable"
+
+    def __init__(self, ticket_number: str, status: str) -> None:
+        super().__init__(
+            f"voice message of complaint {ticket_number}: the file is {status}; it has been "
+            "reported to the administrators"
+        )
+        self.ticket_number = ticket_number
+
+
 class RecordingControlRefused(WebError):
     code = "recording_control"
     message_key = "error_recording_control"
@@ -242,6 +255,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (LoginRefused, 401),
     (Forbidden, 403),
     (RecordingUnavailable, 410),
+    (VoiceMessageUnavailable, 410),
     (InvalidPeriod, 422),
     (CrossOriginRefused, 403),
     (NotYourCall, 403),

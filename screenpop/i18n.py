@@ -858,6 +858,39 @@ for _language, _messages in REPORT_MESSAGES.items():
     MESSAGES[_language].update(_messages)
 
 
+#: The supervisors' complaint voice messages page's text.
+VOICE_MESSAGE_MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "nav_complaint_messages": "Voice messages",
+        "vm_title": "Complaint voice messages",
+        "vm_none": "No complaint has a voice message.",
+        "vm_opened": "Opened",
+        "vm_ticket": "Ticket",
+        "vm_category": "Category",
+        "vm_status": "Status",
+        "vm_status_open": "Open",
+        "vm_status_in_progress": "In progress",
+        "vm_status_responded": "Responded",
+        "vm_status_closed": "Closed",
+    },
+    "zh": {
+        "nav_complaint_messages": "投诉留言",
+        "vm_title": "投诉语音留言",
+        "vm_none": "暂无带语音留言的投诉。",
+        "vm_opened": "提交时间",
+        "vm_ticket": "工单号",
+        "vm_category": "类别",
+        "vm_status": "状态",
+        "vm_status_open": "待处理",
+        "vm_status_in_progress": "处理中",
+        "vm_status_responded": "已答复",
+        "vm_status_closed": "已关闭",
+    },
+}
+for _language, _messages in VOICE_MESSAGE_MESSAGES.items():
+    MESSAGES[_language].update(_messages)
+
+
 class Translator:
     """``t("key", name=...)`` in one language, falling back to English for a missing key."""
 

@@ -7,7 +7,11 @@ commits it: the caller's ``with`` block is the transaction.
 from crm_store.repositories.appointments import AppointmentRepository, BookedAppointment
 from crm_store.repositories.audit import AuditEntry, AuditLogRepository
 from crm_store.repositories.calls import CallLegSnapshot, CallRepository, CallSnapshot
-from crm_store.repositories.complaints import ComplaintRepository, ComplaintView
+from crm_store.repositories.complaints import (
+    ComplaintRepository,
+    ComplaintView,
+    VoiceMessageListing,
+)
 from crm_store.repositories.ivr import IvrRepository
 from crm_store.repositories.patients import PatientHistory, PatientMatch, PatientRepository
 from crm_store.repositories.recordings import (
@@ -51,6 +55,7 @@ __all__ = [
     "ScheduleRepository",
     "UserRepository",
     "UserView",
+    "VoiceMessageListing",
     "WaitlistCandidate",
     "WaitlistRepository",
 ]

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from crm_store.enums import BookingChannel, ComplaintCategory, ComplaintStatus
-from crm_store.errors import ComplaintNotFound, InvalidRecord, InvalidTransition
+from crm_store.errors import (
+    ComplaintNotFound,
+    InvalidRecord,
+    InvalidTransition,
+    VoiceMessageNotFound,
+)
 from crm_store.identifiers import make_reference
-from crm_store.models import Complaint, ComplaintStatusChange, utcnow
+from crm_store.models import Complaint, ComplaintStatusChange, Patient, utcnow
 
 #: Which status may follow which (a closed ticket may be reopened).
 ALLOWED_TRANSITIONS: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
@@ -47,6 +52,22 @@ class ComplaintView:
     history: tuple[StatusChangeView, ...]
     voice_message_path: str | None = None  # the caller's recorded message, if they left one
     voice_message_s: float | None = None
+
+
+@dataclass(frozen=True)
+class VoiceMessageListing:
+    """A complaint that carries a caller's voice message, as a supervisor's list shows it."""
+
+    complaint_id: int
+    ticket_number: str
+    opened_at: dt.datetime
+    category: ComplaintCategory
+    status: ComplaintStatus
+    patient_id: int | None
+    patient_name: str | None
+    patient_mrn: str | None
+    path: str
+    seconds: float | None
 
 
 class ComplaintRepository:
@@ -121,6 +142,45 @@ class ComplaintRepository:
         if complaint is None:
             raise ComplaintNotFound(ticket_number)
         return _view(complaint)
+
+    def with_voice_messages(self, *, limit: int = 500) -> list[VoiceMessageListing]:
+        """Complaints that carry a voice message, newest first (at most ``limit``)."""
+        return self._voice_messages(Complaint.voice_message_path.is_not(None), limit=limit)
+
+    def voice_message(self, complaint_id: int) -> VoiceMessageListing:
+        """One complaint's voice message; VoiceMessageNotFound when it has none."""
+        found = self._voice_messages(
+            Complaint.id == complaint_id, Complaint.voice_message_path.is_not(None), limit=1
+        )
+        if not found:
+            raise VoiceMessageNotFound(complaint_id)
+        return found[0]
+
+    def _voice_messages(
+        self, *conditions: ColumnElement[bool], limit: int
+    ) -> list[VoiceMessageListing]:
+        rows = self.session.execute(
+            select(Complaint, Patient.full_name, Patient.mrn)
+            .outerjoin(Patient, Patient.id == Complaint.patient_id)
+            .where(*conditions)
+            .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            VoiceMessageListing(
+                complaint_id=c.id,
+                ticket_number=c.ticket_number,
+                opened_at=c.created_at,
+                category=c.category,
+                status=c.status,
+                patient_id=c.patient_id,
+                patient_name=name,
+                patient_mrn=mrn,
+                path=c.voice_message_path or "",
+                seconds=c.voice_message_s,
+            )
+            for c, name, mrn in rows
+        ]
 
     def change_status(
         self,

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from crm_store.enums import AuditAction, AuditEntity, CallDisposition, RecordingStatus
@@ -34,6 +33,7 @@ from crm_store.repositories import (
     RecordingSearch,
     RecordingView,
 )
+from screenpop.audio_files import audio_response, file_state, starts_a_play
 from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
 from screenpop.errors import AuditUnavailable, RecordingUnavailable
 from screenpop.pages import render
@@ -41,13 +41,6 @@ from screenpop.pages import render
 log = logging.getLogger(__name__)
 
 router = APIRouter()
-
-_FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
-
-
-def starts_a_play(range_header: str | None) -> bool:
-    """A request that starts a play (rather than seeking within one)."""
-    return range_header is None or bool(_FIRST_RANGE.match(range_header))
 
 
 def _criteria(
@@ -201,13 +194,9 @@ async def recording_audio(
         if view is None or view.deleted_at is not None:
             raise RecordingNotFound(recording_id)
         path = Path(view.path)
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            size = -1
-        if size != view.size_bytes:
+        status = file_state(path, expected_size=view.size_bytes)
+        if status is not RecordingStatus.VERIFIED:
             # Reported, not served as if it were the recording.
-            status = RecordingStatus.MISSING if size < 0 else RecordingStatus.DAMAGED
             repo.set_status(recording_id, status, checked_at=utcnow())
             log.error("recording %d is %s: %s", recording_id, status.value, path)
             return status  # committed: the finding stays even though nothing is served
@@ -230,10 +219,4 @@ async def recording_audio(
         raise AuditUnavailable() from exc
     if isinstance(view, RecordingStatus):
         raise RecordingUnavailable(recording_id, view.value)
-    return FileResponse(
-        view.path,
-        media_type="audio/wav",
-        filename=f"recording-{recording_id}.wav" if download else None,
-        content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "no-store"},
-    )
+    return audio_response(view.path, download=download, filename=f"recording-{recording_id}.wav")

@@ -145,17 +145,20 @@ def seed(database: Database) -> tuple[dict[str, int], dict[str, int]]:
 @pytest.fixture
 async def make_console(migrated_sqlite_template: Path, tmp_path: Path) -> AsyncIterator[object]:
     """Factory: ``await make_console(policy=..., before_start=fn, settings={...})`` starts
-    a console; ``settings`` are further Settings fields (e.g. ``acd_queues``)."""
+    a console; ``settings`` are further Settings fields (e.g. ``acd_queues``);
+    ``database`` a migrated, empty store to use instead of a fresh SQLite file."""
     started: list[tuple[WebServer, StoreGateway, EventBus, Database]] = []
 
     async def make(
         policy: AuthPolicy | None = None,
         before_start: object = None,
         settings: Mapping[str, Any] | None = None,
+        database: Database | None = None,
     ) -> Console:
-        path = tmp_path / f"store-{len(started)}.db"
-        shutil.copyfile(migrated_sqlite_template, path)
-        database = Database(f"sqlite:///{path}")
+        if database is None:  # else a given store (e.g. the ``database`` fixture's engines)
+            path = tmp_path / f"store-{len(started)}.db"
+            shutil.copyfile(migrated_sqlite_template, path)
+            database = Database(f"sqlite:///{path}")
         users, patients = seed(database)
         if callable(before_start):
             before_start(database, patients)
