@@ -38,6 +38,7 @@ from recordings import MonitorDir, RecordingService
 from recordings.acd_link import AcdRecorder
 from recordings.announcement import CallerNotice, RenderedNotice
 from recordings.housekeeping import Housekeeping
+from recordings.voice_message_retention import VoiceMessageRetention
 from screenpop.app import create_app
 from screenpop.monitoring import MonitorService
 from screenpop.server import WebServer
@@ -180,7 +181,11 @@ class Hotline:
         acd_journal: AcdJournal | None = None
         recorder: AcdRecorder | None = None
         housekeeping = Housekeeping(
-            recordings, interval_s=settings.recordings.housekeeping_hours * 3600
+            recordings,
+            interval_s=settings.recordings.housekeeping_hours * 3600,
+            voice_messages=VoiceMessageRetention(
+                database, settings.recordings.voice_message_retention()
+            ),
         )
         if settings.acd_agents:
             acd = AcdService.build(

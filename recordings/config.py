@@ -42,6 +42,8 @@ class RecordingSettings(BaseModel):
     #: Where finished recordings are moved to (default: ``<state_dir>/recordings``).
     storage_dir: Path | None = None
     retention_days: int = Field(default=365, ge=1, le=3650)
+    #: How long a complaint's voice message is kept (default: as long as recordings).
+    voice_message_retention_days: int | None = Field(default=None, ge=1, le=3650)
     #: How often the running service deletes expired recordings and re-checks the rest.
     housekeeping_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     #: The policy of every queue not named in ``queues``.
@@ -54,6 +56,9 @@ class RecordingSettings(BaseModel):
             queues={name: q.policy() for name, q in self.queues.items()},
             retention=dt.timedelta(days=self.retention_days),
         )
+
+    def voice_message_retention(self) -> dt.timedelta:
+        return dt.timedelta(days=self.voice_message_retention_days or self.retention_days)
 
     def storage_under(self, state_dir: Path) -> Path:
         return self.storage_dir or state_dir / "recordings"

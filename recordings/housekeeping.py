@@ -1,16 +1,18 @@
 """The recordings' housekeeping in a running Hotline: at start and then at an interval,
 delete the files whose retention has ended (with an audit trace) and re-check the rest,
 so a file that went missing or was damaged is reported (status in the index, an error in
-the log) rather than found by a supervisor who wanted to play it."""
+the log) rather than found by a supervisor who wanted to play it. Complaint voice
+messages get the same treatment (:mod:`recordings.voice_message_retention`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crm_store.enums import RecordingStatus
 from recordings.service import RecordingService
+from recordings.voice_message_retention import VoiceMessageRetention
 
 log = logging.getLogger(__name__)
 
@@ -19,11 +21,21 @@ log = logging.getLogger(__name__)
 class HousekeepingRound:
     deleted: list[int]
     problems: dict[int, RecordingStatus]
+    #: Complaints whose voice message was deleted / whose file is missing or damaged.
+    voice_messages_deleted: list[int] = field(default_factory=list)
+    voice_message_problems: dict[int, RecordingStatus] = field(default_factory=dict)
 
 
 class Housekeeping:
-    def __init__(self, service: RecordingService, *, interval_s: float) -> None:
+    def __init__(
+        self,
+        service: RecordingService,
+        *,
+        interval_s: float,
+        voice_messages: VoiceMessageRetention | None = None,
+    ) -> None:
         self.service = service
+        self.voice_messages = voice_messages
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
 
@@ -50,7 +62,18 @@ class Housekeeping:
                 "recordings not as indexed: %s",
                 ", ".join(f"{rid} {status.value}" for rid, status in sorted(problems.items())),
             )
-        return HousekeepingRound(deleted, problems)
+        if self.voice_messages is None:
+            return HousekeepingRound(deleted, problems)
+        vm_deleted = await asyncio.to_thread(self.voice_messages.sweep)
+        vm_problems = await asyncio.to_thread(self.voice_messages.check)
+        if vm_deleted:
+            log.info("complaint voice messages past retention deleted: %s", vm_deleted)
+        if vm_problems:
+            log.error(
+                "complaint voice messages not playable: %s",
+                ", ".join(f"complaint {cid} {s.value}" for cid, s in sorted(vm_problems.items())),
+            )
+        return HousekeepingRound(deleted, problems, vm_deleted, vm_problems)
 
     async def _run(self) -> None:
         while True:

@@ -156,6 +156,21 @@ class ComplaintRepository:
             raise VoiceMessageNotFound(complaint_id)
         return found[0]
 
+    def voice_messages_opened_before(self, cutoff: dt.datetime) -> list[VoiceMessageListing]:
+        """Voice messages of complaints opened before ``cutoff`` (their retention ended)."""
+        return self._voice_messages(
+            Complaint.voice_message_path.is_not(None), Complaint.created_at < cutoff, limit=10_000
+        )
+
+    def forget_voice_message(self, complaint_id: int) -> None:
+        """The complaint no longer carries a voice message (its file was deleted); its
+        recorded length stays as a trace of what there was."""
+        complaint = self.session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise VoiceMessageNotFound(complaint_id)
+        complaint.voice_message_path = None
+        self.session.flush()
+
     def _voice_messages(
         self, *conditions: ColumnElement[bool], limit: int
     ) -> list[VoiceMessageListing]:
