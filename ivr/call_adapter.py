@@ -94,6 +94,8 @@ HOTLINE_STOPPED = "hotline_stopped"
 AFTER_GOODBYE = "hotline-hangup,s,1"
 #: Keys that may cut a prompt short.
 ESCAPE_DIGITS = "0123456789*#"
+#: The key that ends a voice message the caller is done with.
+_END_MESSAGE = "#"
 #: Longest wait between two keys of a multi-digit answer.
 INTER_DIGIT_MS = 3000
 #: How long a full multi-digit answer waits for its terminator key.
@@ -243,7 +245,11 @@ class KeypadMedia:
 
     async def _voice_message(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
         """A free-form answer by keypad: the caller speaks after the tone and Asterisk
-        records it (``#``, ``silence_s`` of silence or ``max_s`` end it)."""
+        records it (``#``, ``silence_s`` of silence or ``max_s`` end it). The way to a
+        person (``listen.dtmf.accept``, "0") also ends it: the caller is handed over and
+        the partial message is discarded — no complaint is filed with it, the caller
+        tells the person themselves, and a patient's voice is not kept for nothing (the
+        hand-over's findings say what the caller had chosen so far)."""
         spec = listen.voice_message
         assert spec is not None
         keys, self.ahead = typed + self.ahead, ""
@@ -255,6 +261,8 @@ class KeypadMedia:
             keys = await self.play(*prompt, escape=listen.dtmf.accept)
         if keys:
             return DtmfInput(keys, at=time.monotonic())
+        to_person = "".join(k for k in listen.dtmf.accept if k != _END_MESSAGE)
+        escape = _END_MESSAGE + to_person
         recording = self.voice_messages.recording_file(self.session.env.uniqueid)
         self.report(Listening(self.session.env.uniqueid, listen.step, time.monotonic()))
         try:
@@ -262,7 +270,7 @@ class KeypadMedia:
                 "RECORD FILE",
                 self.voice_messages.asterisk_name(recording),
                 "wav",
-                "#",
+                escape,
                 spec.max_s * 1000,
                 "BEEP",
                 f"s={spec.silence_s}",
@@ -277,6 +285,11 @@ class KeypadMedia:
                 raise AgiHangup("channel hung up during RECORD FILE")
             log.error("RECORD FILE failed (%s): is the monitor directory writable?", response)
             return NoInput(at=time.monotonic())
+        if response.data == "dtmf" and 0 < response.result_int < 128:
+            key = chr(response.result_int)
+            if key in to_person:
+                await self.voice_messages.discard(recording)
+                return DtmfInput(key, at=time.monotonic())
         kept = await self.voice_messages.keep(recording)
         if kept is None:
             return NoInput(at=time.monotonic())

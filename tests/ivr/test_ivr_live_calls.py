@@ -405,3 +405,40 @@ async def test_keypad_caller_files_a_complaint_by_voice_message(
     await hotline.bus.unsubscribe(sub)
     ticket = speech_text.reference_text(filed.ticket_number, Language(language))
     assert any(ticket in text for text in said), "the caller hears the ticket number"
+
+
+async def test_zero_during_a_voice_message_reaches_a_person_and_drops_the_partial_message(
+    hotline, clinic, live, talking, caller_ami, asterisk
+):
+    def complaints(session: Session) -> int:
+        return len(session.scalars(select(Complaint.id)).all())
+
+    before = await hotline.store.read(complaints)
+    call = live("en")
+    await call.place(talking)
+    await call.answer("main.menu", "4")
+    await call.answer("complaints.start", "2")  # waiting time
+    await call.at("complaints.describe")  # the tone: the caller talks...
+    await asyncio.sleep(3)
+    await call.press("0")  # ...then wants a person after all
+    handover = await call.handover()
+    assert handover.channel == call.channel
+    assert handover.findings.slots.get("category") == "waiting_time"
+    assert "voice_message" not in handover.findings.slots  # the partial message is dropped
+    await caller_ami.log.wait_for(
+        lambda e: e.name == "QueueCallerJoin" and e.get("Uniqueid") == call.uniqueid,
+        what="the caller joining the agents' queue",
+    )
+    ivr, turns = await call.ivr_session()
+    assert ivr.outcome == "to_agent"
+    assert not any(t.chosen_action == "voice_message" for t in turns)
+    assert await hotline.store.read(complaints) == before  # nothing filed
+    # Neither Asterisk's recording nor a kept copy is left of the partial message.
+    left = [
+        p
+        for where in (asterisk.layout.monitor_host, hotline.settings.state_dir / "voice-messages")
+        if where.exists()
+        for p in where.rglob("vm-*")
+        if call.uniqueid in p.name
+    ]
+    assert left == []
