@@ -6,13 +6,17 @@ first is audited), and the response supports HTTP range requests so the browser 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi.responses import FileResponse
+from sqlalchemy.orm import Session
 
+from crm_store.enums import AuditAction, AuditEntity
+from crm_store.repositories import AuditLogRepository
 from recordings.file_check import file_state
 
-__all__ = ["audio_response", "file_state", "starts_a_play"]
+__all__ = ["audio_response", "audit_patients_listed", "audit_play", "file_state", "starts_a_play"]
 
 _FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
 
@@ -20,6 +24,43 @@ _FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
 def starts_a_play(range_header: str | None) -> bool:
     """A request that starts a play (rather than seeking within one)."""
     return range_header is None or bool(_FIRST_RANGE.match(range_header))
+
+
+def audit_patients_listed(
+    session: Session, patient_ids: Iterable[int | None], *, user_id: int, view: str, via: str
+) -> None:
+    """A list naming patients is a view of each one's record: audit one per patient."""
+    audit = AuditLogRepository(session)
+    for patient_id in sorted({p for p in patient_ids if p}):
+        audit.write(
+            action=AuditAction.VIEW,
+            entity_type=AuditEntity.PATIENT,
+            entity_id=patient_id,
+            user_id=user_id,
+            detail={"view": view, "via": via},
+        )
+
+
+def audit_play(
+    session: Session,
+    entity_type: AuditEntity,
+    entity_id: int,
+    *,
+    user_id: int,
+    download: bool,
+    what: str | None = None,
+) -> None:
+    """Audit a play in the browser (PLAY) or a download (EXPORT) of one audio file."""
+    detail = {"via": "download" if download else "browser"}
+    if what is not None:
+        detail["what"] = what
+    AuditLogRepository(session).write(
+        action=AuditAction.EXPORT if download else AuditAction.PLAY,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        user_id=user_id,
+        detail=detail,
+    )
 
 
 def audio_response(path: Path | str, *, download: bool, filename: str) -> FileResponse:

@@ -20,10 +20,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from crm_store.enums import AuditAction, AuditEntity, RecordingStatus
+from crm_store.enums import AuditEntity, RecordingStatus
 from crm_store.errors import VoiceMessageNotFound
-from crm_store.repositories import AuditLogRepository, ComplaintRepository, VoiceMessageListing
-from screenpop.audio_files import audio_response, file_state, starts_a_play
+from crm_store.repositories import ComplaintRepository, VoiceMessageListing
+from screenpop.audio_files import (
+    audio_response,
+    audit_patients_listed,
+    audit_play,
+    file_state,
+    starts_a_play,
+)
 from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
 from screenpop.errors import AuditUnavailable, VoiceMessageUnavailable
 from screenpop.pages import render
@@ -54,16 +60,13 @@ def _row_json(item: VoiceMessageListing, file: RecordingStatus, zone: dt.tzinfo)
 async def _listing(services: Any, user_id: int, via: str) -> list[dict[str, Any]]:
     def work(session: Session) -> list[tuple[VoiceMessageListing, RecordingStatus]]:
         found = ComplaintRepository(session).with_voice_messages()
-        audit = AuditLogRepository(session)
-        # The list names patients: each one shown is a view of their record.
-        for patient_id in sorted({i.patient_id for i in found if i.patient_id}):
-            audit.write(
-                action=AuditAction.VIEW,
-                entity_type=AuditEntity.PATIENT,
-                entity_id=patient_id,
-                user_id=user_id,
-                detail={"view": "complaint_messages", "via": via},
-            )
+        audit_patients_listed(
+            session,
+            (i.patient_id for i in found),
+            user_id=user_id,
+            view="complaint_messages",
+            via=via,
+        )
         checked = [(item, file_state(Path(item.path))) for item in found]
         for item, state in checked:
             if state is not RecordingStatus.VERIFIED:
@@ -110,12 +113,13 @@ async def complaint_message_audio(
         item = ComplaintRepository(session).voice_message(complaint_id)
         state = file_state(Path(item.path))
         if state is RecordingStatus.VERIFIED and audited:
-            AuditLogRepository(session).write(
-                action=AuditAction.EXPORT if download else AuditAction.PLAY,
-                entity_type=AuditEntity.COMPLAINT,
-                entity_id=complaint_id,
+            audit_play(
+                session,
+                AuditEntity.COMPLAINT,
+                complaint_id,
                 user_id=user.user_id,
-                detail={"via": "download" if download else "browser", "what": "voice_message"},
+                download=download,
+                what="voice_message",
             )
         return item, state
 

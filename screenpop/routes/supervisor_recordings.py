@@ -23,17 +23,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from crm_store.enums import AuditAction, AuditEntity, CallDisposition, RecordingStatus
+from crm_store.enums import AuditEntity, CallDisposition, RecordingStatus
 from crm_store.errors import RecordingNotFound
 from crm_store.models import utcnow
 from crm_store.repositories import (
-    AuditLogRepository,
     RecordingListing,
     RecordingRepository,
     RecordingSearch,
     RecordingView,
 )
-from screenpop.audio_files import audio_response, file_state, starts_a_play
+from screenpop.audio_files import (
+    audio_response,
+    audit_patients_listed,
+    audit_play,
+    file_state,
+    starts_a_play,
+)
 from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
 from screenpop.errors import AuditUnavailable, RecordingUnavailable
 from screenpop.pages import render
@@ -91,16 +96,13 @@ async def _search(
 ) -> list[RecordingListing]:
     def work(session: Session) -> list[RecordingListing]:
         found = RecordingRepository(session).search(criteria)
-        audit = AuditLogRepository(session)
-        # The list names patients: each one shown is a view of their record.
-        for patient_id in sorted({i.recording.patient_id for i in found if i.recording.patient_id}):
-            audit.write(
-                action=AuditAction.VIEW,
-                entity_type=AuditEntity.PATIENT,
-                entity_id=patient_id,
-                user_id=user_id,
-                detail={"view": "recordings", "via": via},
-            )
+        audit_patients_listed(
+            session,
+            (i.recording.patient_id for i in found),
+            user_id=user_id,
+            view="recordings",
+            via=via,
+        )
         return found
 
     try:
@@ -201,12 +203,12 @@ async def recording_audio(
             log.error("recording %d is %s: %s", recording_id, status.value, path)
             return status  # committed: the finding stays even though nothing is served
         if audited:
-            AuditLogRepository(session).write(
-                action=AuditAction.EXPORT if download else AuditAction.PLAY,
-                entity_type=AuditEntity.RECORDING,
-                entity_id=recording_id,
+            audit_play(
+                session,
+                AuditEntity.RECORDING,
+                recording_id,
                 user_id=user.user_id,
-                detail={"via": "download" if download else "browser"},
+                download=download,
             )
         return view
 

@@ -54,6 +54,17 @@ def _index(database: Database, path: Path, started_at: dt.datetime) -> int:
         )
 
 
+def _service(database: Database, tmp_path: Path, *, retention_days: int) -> RecordingService:
+    return RecordingService(
+        ami=NoAmi(),
+        database=database,
+        monitor=MonitorDir(tmp_path, PurePosixPath(tmp_path)),
+        storage_dir=tmp_path,
+        policy=RecordingPolicy(retention=dt.timedelta(days=retention_days)),
+        clock=lambda: NOW,
+    )
+
+
 async def test_a_round_deletes_expired_recordings_and_reports_lost_ones(
     database: Database, tmp_path: Path
 ) -> None:
@@ -61,14 +72,7 @@ async def test_a_round_deletes_expired_recordings_and_reports_lost_ones(
     lost = _index(database, tmp_path / "lost.wav", NOW - dt.timedelta(days=1))
     kept = _index(database, tmp_path / "kept.wav", NOW - dt.timedelta(days=1))
     (tmp_path / "lost.wav").unlink()
-    service = RecordingService(
-        ami=NoAmi(),
-        database=database,
-        monitor=MonitorDir(tmp_path, PurePosixPath(tmp_path)),
-        storage_dir=tmp_path,
-        policy=RecordingPolicy(retention=dt.timedelta(days=30)),
-        clock=lambda: NOW,
-    )
+    service = _service(database, tmp_path, retention_days=30)
     housekeeping = Housekeeping(service, interval_s=3600)
     done = await housekeeping.run_once()
     assert done.deleted == [expired]
@@ -108,14 +112,7 @@ async def test_voice_messages_past_retention_are_deleted_with_a_trace_damaged_on
     cut = _complaint_with_message(
         database, tmp_path / "vm-cut.wav", NOW - dt.timedelta(days=1), whole=False
     )
-    service = RecordingService(
-        ami=NoAmi(),
-        database=database,
-        monitor=MonitorDir(tmp_path, PurePosixPath(tmp_path)),
-        storage_dir=tmp_path,
-        policy=RecordingPolicy(retention=dt.timedelta(days=365)),
-        clock=lambda: NOW,
-    )
+    service = _service(database, tmp_path, retention_days=365)
     retention = RecordingSettings(voice_message_retention_days=90).voice_message_retention()
     housekeeping = Housekeeping(
         service,
