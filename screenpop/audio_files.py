@@ -6,7 +6,6 @@ first is audited), and the response supports HTTP range requests so the browser 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi.responses import FileResponse
@@ -16,7 +15,7 @@ from crm_store.enums import AuditAction, AuditEntity
 from crm_store.repositories import AuditLogRepository
 from recordings.file_check import file_state
 
-__all__ = ["audio_response", "audit_patients_listed", "audit_play", "file_state", "starts_a_play"]
+__all__ = ["audio_response", "audit_play", "file_state", "starts_a_play"]
 
 _FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
 
@@ -24,21 +23,6 @@ _FIRST_RANGE = re.compile(r"^\s*bytes\s*=\s*0\s*-")
 def starts_a_play(range_header: str | None) -> bool:
     """A request that starts a play (rather than seeking within one)."""
     return range_header is None or bool(_FIRST_RANGE.match(range_header))
-
-
-def audit_patients_listed(
-    session: Session, patient_ids: Iterable[int | None], *, user_id: int, view: str, via: str
-) -> None:
-    """A list naming patients is a view of each one's record: audit one per patient."""
-    audit = AuditLogRepository(session)
-    for patient_id in sorted({p for p in patient_ids if p}):
-        audit.write(
-            action=AuditAction.VIEW,
-            entity_type=AuditEntity.PATIENT,
-            entity_id=patient_id,
-            user_id=user_id,
-            detail={"view": view, "via": via},
-        )
 
 
 def audit_play(

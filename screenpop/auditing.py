@@ -17,6 +17,21 @@ from screenpop.errors import AuditUnavailable
 log = logging.getLogger(__name__)
 
 
+def audit_patients_listed(
+    session: Session, patient_ids: Iterable[int | None], *, user_id: int, view: str, via: str
+) -> None:
+    """In the caller's transaction: one VIEW row per patient named (none for ``None``)."""
+    audit = AuditLogRepository(session)
+    for patient_id in sorted({p for p in patient_ids if p}):
+        audit.write(
+            action=AuditAction.VIEW,
+            entity_type=AuditEntity.PATIENT,
+            entity_id=patient_id,
+            user_id=user_id,
+            detail={"view": view, "via": via},
+        )
+
+
 class AccessAudit:
     def __init__(self, store: StoreGateway) -> None:
         self.store = store
@@ -31,15 +46,7 @@ class AccessAudit:
             return
 
         def work(session: Session) -> None:
-            audit = AuditLogRepository(session)
-            for patient_id in ids:
-                audit.write(
-                    action=AuditAction.VIEW,
-                    entity_type=AuditEntity.PATIENT,
-                    entity_id=patient_id,
-                    user_id=user_id,
-                    detail={"view": view, "via": via},
-                )
+            audit_patients_listed(session, ids, user_id=user_id, view=view, via=via)
 
         try:
             await self.store.write(work)

@@ -34,11 +34,11 @@ from crm_store.repositories import (
 )
 from screenpop.audio_files import (
     audio_response,
-    audit_patients_listed,
     audit_play,
     file_state,
     starts_a_play,
 )
+from screenpop.auditing import audit_patients_listed
 from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
 from screenpop.errors import AuditUnavailable, RecordingUnavailable
 from screenpop.pages import render
