@@ -34,7 +34,7 @@ from crm_store.repositories import (
     RecordingSearch,
     RecordingView,
 )
-from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.dependencies import PatientDataUser, ServicesDep, TranslatorDep
 from screenpop.errors import AuditUnavailable, RecordingUnavailable
 from screenpop.pages import render
 
@@ -154,7 +154,7 @@ async def recordings_page(
     request: Request,
     services: ServicesDep,
     t: TranslatorDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     filters: FiltersDep,
 ) -> Response:
     found = await _search(services, user.user_id, filters.criteria(services.zone), "page")
@@ -178,7 +178,7 @@ async def recordings_page(
 
 @router.get("/api/supervisor/recordings")
 async def recordings_api(
-    services: ServicesDep, user: SupervisorUser, filters: FiltersDep
+    services: ServicesDep, user: PatientDataUser, filters: FiltersDep
 ) -> JSONResponse:
     found = await _search(services, user.user_id, filters.criteria(services.zone), "api")
     return JSONResponse({"recordings": [_row_json(item, services.zone) for item in found]})
@@ -188,7 +188,7 @@ async def recordings_api(
 async def recording_audio(
     request: Request,
     services: ServicesDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     recording_id: int,
     download: bool = False,
 ) -> Response:
