@@ -4,7 +4,10 @@ and carries no patient data."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from crm_store.enums import Role
 from screenpop.auth import ROLES_WITH, Access, AuthPolicy, SessionStore, role_may
@@ -12,7 +15,6 @@ from screenpop.dependencies import refusal
 from screenpop.sockets import CLOSE_FORBIDDEN
 from tests.screenpop.conftest import Console
 from tests.screenpop.test_live_calls import (
-    close_code,
     open_socket,
     patient_views,
     receive,
@@ -71,7 +73,9 @@ def test_a_refusal_names_roles_only(role: Role, access: Access) -> None:
     assert f"you are signed in as {role.value}" in refused.message
 
 
-async def _refused_everywhere(console: Console, username: str) -> None:
+@pytest.mark.parametrize("username", ["admin", "agent"])
+async def test_only_supervisors_see_patient_data(make_console: object, username: str) -> None:
+    console: Console = await make_console(before_start=store_calls)  # type: ignore[operator]
     async with console.client(headers={"Accept-Language": "en"}) as client:
         await console.login(client, username)
         for path in PATIENT_DATA_GETS:
@@ -96,21 +100,12 @@ async def _refused_everywhere(console: Console, username: str) -> None:
             },
         )
         assert monitor.status_code == 403 and monitor.json()["error"] == "forbidden"
-
-
-async def test_an_admin_is_refused_every_patient_data_surface(make_console: object) -> None:
-    console: Console = await make_console(before_start=store_calls)  # type: ignore[operator]
-    await _refused_everywhere(console, "admin")
-    async with open_socket(console, await signed_in_token(console, "admin")) as ws:
-        assert await close_code(ws) == CLOSE_FORBIDDEN
-    assert patient_views(console) == []
-
-
-async def test_an_agent_is_refused_every_patient_data_surface(make_console: object) -> None:
-    console: Console = await make_console(before_start=store_calls)  # type: ignore[operator]
-    await _refused_everywhere(console, "agent")
-    async with open_socket(console, await signed_in_token(console, "agent")) as ws:
-        assert await close_code(ws) == CLOSE_FORBIDDEN
+    async with open_socket(console, await signed_in_token(console, username)) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), timeout=5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == CLOSE_FORBIDDEN
+    assert closed.value.rcvd.reason == f"patient data is not for the {username} role"
     assert patient_views(console) == []
 
 
