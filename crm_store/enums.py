@@ -20,7 +20,9 @@ class CallDirection(str, enum.Enum):
 
 
 class Role(str, enum.Enum):
-    """What a console user may do; wider roles include the narrower ones."""
+    """A console user's duty. Roles are not ranks: each gets its own set of accesses
+    (``screenpop.auth.ROLES_WITH``) — agents handle calls, supervisors see patient data
+    and operations, admins manage users and see operations but no patient data."""
 
     AGENT = "agent"
     SUPERVISOR = "supervisor"

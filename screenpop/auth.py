@@ -13,6 +13,7 @@ lockouts are tested without sleeping.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import secrets
@@ -34,9 +35,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 
-#: Roles in order of reach: a wider role may do what a narrower one may.
-ROLE_RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
-
 #: Audit ``entity_id`` of a failed sign-in with a username that does not exist.
 UNKNOWN_USER_ENTITY_ID = 0
 
@@ -44,24 +42,40 @@ UNKNOWN_USER_ENTITY_ID = 0
 AUDIT_ACTOR = "web"
 
 
-def role_allows(role: Role, needed: Role) -> bool:
-    return ROLE_RANK[role] >= ROLE_RANK[needed]
+class Access(enum.Enum):
+    """What a console surface exposes; :data:`ROLES_WITH` says which roles get it."""
+
+    #: Act as the agent of a call offered to them (the console, /ws/pops).
+    CALL_HANDLING = "call_handling"
+    #: Patients' identity or voice: recordings, the live calls page and /ws/calls,
+    #: listen/whisper/barge, the dialer's call lists, a live call's pop read-only.
+    PATIENT_DATA = "patient_data"
+    #: Agent performance and operations without patient identity: reports, wallboard,
+    #: the dialer's figures.
+    OPERATIONS = "operations"
+    #: Managing console users.
+    USER_MANAGEMENT = "user_management"
 
 
-# Beside the rank, two boundaries a hospital draws by role, not by reach: only agents take
-# calls (a supervisor watching a call must not book or cancel as if they were its agent),
-# and of the wider roles only supervisors see a live call's pop (read-only, audited);
-# admins manage users and do not see patient records through it.
+# The one table of who may see what. Roles are not ranks: a hospital draws these lines by
+# duty (issue 7), so an admin, who manages users, sees no patient data, and a supervisor
+# watching a call must not book or cancel as if they were its agent.
+ROLES_WITH: dict[Access, frozenset[Role]] = {
+    Access.CALL_HANDLING: frozenset({Role.AGENT}),
+    Access.PATIENT_DATA: frozenset({Role.SUPERVISOR}),
+    Access.OPERATIONS: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Access.USER_MANAGEMENT: frozenset({Role.ADMIN}),
+}
 
 
-def takes_calls(role: Role) -> bool:
-    """May act as the agent of a call offered to them (the console, /ws/pops)."""
-    return role is Role.AGENT
+def role_may(role: Role, access: Access) -> bool:
+    """Does ``role`` get ``access`` (see :data:`ROLES_WITH`)?"""
+    return role in ROLES_WITH[access]
 
 
-def views_live_pops(role: Role) -> bool:
-    """May view any live call's pop read-only (a team lead helping an agent)."""
-    return role is Role.SUPERVISOR
+def roles_with(access: Access) -> str:
+    """The roles that get ``access``, for refusal messages ("supervisor, admin")."""
+    return ", ".join(r.value for r in Role if r in ROLES_WITH[access])
 
 
 @dataclass(frozen=True)
@@ -108,16 +122,23 @@ class WebSession:
     created_at: float
     last_seen_at: float
 
-    def allows(self, needed: Role) -> bool:
-        return role_allows(self.role, needed)
+    def may(self, access: Access) -> bool:
+        return role_may(self.role, access)
 
     @property
     def takes_calls(self) -> bool:
-        return takes_calls(self.role)
+        """For the layout: show the agent console."""
+        return self.may(Access.CALL_HANDLING)
 
     @property
-    def views_live_pops(self) -> bool:
-        return views_live_pops(self.role)
+    def sees_patient_data(self) -> bool:
+        """For the layout: show the pages with patient data."""
+        return self.may(Access.PATIENT_DATA)
+
+    @property
+    def sees_operations(self) -> bool:
+        """For the layout: show the reports and the wallboard."""
+        return self.may(Access.OPERATIONS)
 
 
 class SessionStore:

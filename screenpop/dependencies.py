@@ -15,14 +15,22 @@ from fastapi.requests import HTTPConnection
 from fastapi.templating import Jinja2Templates
 
 from acd.service import AcdService
-from crm_store.enums import Role
 from crm_store.gateway import StoreGateway
 from cti.bus import EventBus
 from cti.settings import Settings
 from recordings.service import RecordingService
 from screenpop.agent_desk import Actor, AgentDesk
 from screenpop.auditing import AccessAudit
-from screenpop.auth import Authenticator, AuthPolicy, Clock, LoginThrottle, SessionStore, WebSession
+from screenpop.auth import (
+    Access,
+    Authenticator,
+    AuthPolicy,
+    Clock,
+    LoginThrottle,
+    SessionStore,
+    WebSession,
+    roles_with,
+)
 from screenpop.errors import (
     CrossOriginRefused,
     Forbidden,
@@ -115,46 +123,46 @@ def get_optional_user(connection: HTTPConnection, services: ServicesDep) -> WebS
 OptionalUser = Annotated[WebSession | None, Depends(get_optional_user)]
 
 
-def require_role(user: WebSession, needed: Role) -> WebSession:
-    if not user.allows(needed):
-        raise Forbidden(user.role.value, needed.value)
+def refusal(user: WebSession, access: Access) -> Forbidden:
+    """Why ``user`` may not have ``access``; the message names roles, never data."""
+    if access is Access.CALL_HANDLING:
+        return NotAnAgent(user.role.value)
+    if access is Access.PATIENT_DATA:
+        return NoPatientAccess(user.role.value)
+    return Forbidden(user.role.value, roles_with(access))
+
+
+def require_access(user: WebSession, access: Access) -> WebSession:
+    """``user`` if their role gets ``access`` (:data:`screenpop.auth.ROLES_WITH`), else
+    the :func:`refusal` (403)."""
+    if not user.may(access):
+        raise refusal(user, access)
     return user
 
 
-def get_supervisor(user: CurrentUser) -> WebSession:
-    return require_role(user, Role.SUPERVISOR)
+def get_patient_data_viewer(user: CurrentUser) -> WebSession:
+    return require_access(user, Access.PATIENT_DATA)
 
 
-SupervisorUser = Annotated[WebSession, Depends(get_supervisor)]
+#: A supervisor: recordings, live calls, monitoring, dialer lists, read-only pops.
+PatientDataUser = Annotated[WebSession, Depends(get_patient_data_viewer)]
 
 
-def require_agent(user: WebSession) -> WebSession:
-    """Only agents act on calls (NotAnAgent for supervisors and admins)."""
-    if not user.takes_calls:
-        raise NotAnAgent(user.role.value)
-    return user
+def get_operations_viewer(user: CurrentUser) -> WebSession:
+    return require_access(user, Access.OPERATIONS)
+
+
+#: A supervisor or an admin: reports, the wallboard, the dialer's figures.
+OperationsUser = Annotated[WebSession, Depends(get_operations_viewer)]
 
 
 def get_agent(user: CurrentUser) -> Actor:
     """The signed-in agent (the username is the ACD agent id)."""
-    require_agent(user)
+    require_access(user, Access.CALL_HANDLING)
     return Actor(agent_id=user.username, user_id=user.user_id)
 
 
 AgentUser = Annotated[Actor, Depends(get_agent)]
-
-
-def get_pop_viewer(user: CurrentUser) -> WebSession:
-    """A supervisor, who may view any live call's pop read-only (NoPatientAccess for
-    admins, Forbidden for agents)."""
-    if user.views_live_pops:
-        return user
-    if user.allows(Role.SUPERVISOR):
-        raise NoPatientAccess(user.role.value)
-    raise Forbidden(user.role.value, Role.SUPERVISOR.value)
-
-
-PopViewer = Annotated[WebSession, Depends(get_pop_viewer)]
 
 
 def origin_allowed(connection: HTTPConnection, policy: AuthPolicy) -> bool:

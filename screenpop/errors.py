@@ -12,7 +12,7 @@ and written to logs, so they never carry passwords or patient identifiers.
     ├── LoginRefused            401  wrong username or password (one answer for both)
     ├── Forbidden               403  signed in, but the role may not see this
     │   ├── NotAnAgent          403  only agents act on calls (supervisors view read-only)
-    │   └── NoPatientAccess     403  admins manage users; they see no patient records
+    │   └── NoPatientAccess     403  only supervisors see patient data (admins manage users)
     ├── CrossOriginRefused      403  a state-changing request from another site
     ├── NotYourCall             403  the call is not one offered to this agent
     ├── NoPatientOnCall         409  the caller is not (yet) a known patient
@@ -81,15 +81,15 @@ class Forbidden(WebError):
     code = "forbidden"
     message_key = "error_forbidden"
 
-    def __init__(self, role: str, needed: str) -> None:
-        super().__init__(
-            f"this needs the {needed} role or a wider one; you are signed in as {role}"
-        )
+    def __init__(self, role: str, allowed: str) -> None:
+        super().__init__(f"this is for the roles: {allowed}; you are signed in as {role}")
         self.role = role
-        self.needed = needed
+        self.allowed = allowed
 
 
 class NotAnAgent(Forbidden):
+    message_key = "error_agents_only"
+
     def __init__(self, role: str) -> None:
         super().__init__(role, "agent")
         self.message = (
@@ -100,11 +100,12 @@ class NotAnAgent(Forbidden):
 
 
 class NoPatientAccess(Forbidden):
+    message_key = "error_patient_data"
+
     def __init__(self, role: str) -> None:
         super().__init__(role, "supervisor")
         self.message = (
-            f"a live call's pop shows patient records, which only supervisors may view; "
-            f"you are signed in as {role}"
+            f"this shows patient data, which only supervisors may view; you are signed in as {role}"
         )
         self.args = (self.message,)
 

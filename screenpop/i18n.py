@@ -109,6 +109,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_login_refused": "Wrong username or password.",
         "error_forbidden": "This page is for supervisors and administrators. "
         "You are signed in as {role}.",
+        "error_patient_data": "This page shows patient data and is for supervisors only. "
+        "You are signed in as {role}.",
+        "error_agents_only": "Only agents act on calls. You are signed in as {role}.",
         "error_cross_origin": "This request came from another website and was refused.",
         "error_too_many_attempts": "Too many failed sign-ins. Try again in {minutes} minutes.",
         "error_audit_unavailable": "Patient data cannot be shown right now because the access "
@@ -291,6 +294,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_session_expired": "会话已过期，请重新登录。",
         "error_login_refused": "用户名或密码错误。",
         "error_forbidden": "此页面仅供班长和管理员使用。您当前的角色是：{role}。",
+        "error_patient_data": "此页面含患者数据，仅供班长使用。您当前的角色是：{role}。",
+        "error_agents_only": "仅坐席可处理来电。您当前的角色是：{role}。",
         "error_cross_origin": "该请求来自其他网站，已被拒绝。",
         "error_too_many_attempts": "登录失败次数过多，请 {minutes} 分钟后再试。",
         "error_audit_unavailable": "无法记录本次访问，暂不显示患者信息。请稍后再试。",

@@ -14,8 +14,7 @@ from typing import Any
 from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from crm_store.enums import Role
-from screenpop.auth import WebSession
+from screenpop.auth import Access, WebSession
 from screenpop.dependencies import Services, origin_allowed
 from screenpop.errors import AuditUnavailable
 
@@ -30,12 +29,11 @@ CLOSE_GOING_AWAY = 1001
 async def admit(
     websocket: WebSocket,
     services: Services,
-    needed: Role | Callable[[WebSession], bool],
-    refusal: str,
+    needed: Access,
 ) -> WebSession | None:
     """Accept the handshake and check who connects: the session, or None once the socket
-    is closed (4403 another site or a role below ``needed`` — or one ``needed`` refuses,
-    when it is a check — with ``refusal`` as the reason; 4401 not signed in)."""
+    is closed (4403 another site, or a role without ``needed``, with a reason naming
+    ``needed`` and the role; 4401 not signed in)."""
     policy = services.policy
     session, _expired = services.sessions.lookup(
         websocket.cookies.get(policy.cookie_name), touch=False
@@ -47,8 +45,10 @@ async def admit(
     if session is None:
         await websocket.close(CLOSE_NOT_SIGNED_IN, "sign in first")
         return None
-    if not (needed(session) if callable(needed) else session.allows(needed)):
-        await websocket.close(CLOSE_FORBIDDEN, refusal)
+    if not session.may(needed):
+        # A close reason fits in 123 bytes, so the short form of the HTTP refusal.
+        reason = f"{needed.value.replace('_', ' ')} is not for the {session.role.value} role"
+        await websocket.close(CLOSE_FORBIDDEN, reason)
         return None
     return session
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from crm_store.enums import Role
+from screenpop.auth import Access, role_may
 from screenpop.dependencies import (
     CurrentUser,
     OptionalUser,
@@ -35,7 +36,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 def landing_for(role: Role) -> str:
-    return "/calls" if role in (Role.SUPERVISOR, Role.ADMIN) else "/"
+    if role_may(role, Access.PATIENT_DATA):
+        return "/calls"
+    return "/supervisor/reports" if role_may(role, Access.OPERATIONS) else "/"
 
 
 @router.get("/login", include_in_schema=False)
@@ -124,9 +127,7 @@ async def logout(request: Request, services: ServicesDep) -> Response:
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request, t: TranslatorDep, user: CurrentUser) -> Response:
-    return render(
-        request, "home.html", t=t, user=user, can_watch_calls=user.allows(Role.SUPERVISOR)
-    )
+    return render(request, "home.html", t=t, user=user)
 
 
 @router.get("/api/session")

@@ -1,4 +1,4 @@
-"""Live calls for supervisors and administrators: the page, its JSON, and the socket
+"""Live calls for supervisors only (they name patients): the page, its JSON, and the socket
 that keeps it current.
 
 Socket protocol (server → browser, JSON text frames):
@@ -23,10 +23,10 @@ from typing import Any
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
-from crm_store.enums import Role
+from screenpop.auth import Access
 from screenpop.dependencies import (
+    PatientDataUser,
     ServicesDep,
-    SupervisorUser,
     TranslatorDep,
     language_of,
 )
@@ -53,7 +53,7 @@ def state_json(state: BoardState, t: Translator, services: Any) -> dict[str, Any
 
 @router.get("/calls", include_in_schema=False)
 async def calls_page(
-    request: Request, services: ServicesDep, t: TranslatorDep, user: SupervisorUser
+    request: Request, services: ServicesDep, t: TranslatorDep, user: PatientDataUser
 ) -> Response:
     state = services.board.state()
     await services.audit.patients_viewed(
@@ -73,7 +73,7 @@ async def calls_page(
 
 @router.get("/api/calls")
 async def calls_json(
-    services: ServicesDep, t: TranslatorDep, user: SupervisorUser
+    services: ServicesDep, t: TranslatorDep, user: PatientDataUser
 ) -> dict[str, Any]:
     """Calls in progress (oldest first) and the latest ended calls (newest first)."""
     state = services.board.state()
@@ -85,9 +85,7 @@ async def calls_json(
 
 @router.websocket("/ws/calls")
 async def calls_socket(websocket: WebSocket, services: ServicesDep) -> None:
-    session = await admit(
-        websocket, services, Role.SUPERVISOR, "live calls need the supervisor role"
-    )
+    session = await admit(websocket, services, Access.PATIENT_DATA)
     if session is None:
         return
     policy = services.policy

@@ -3,7 +3,7 @@ on (date, ticket, category, patient, length, complaint status, whether the file 
 playable), played in the browser with range requests or downloaded. Each play and
 download is audited on the complaint before a byte is sent; a missing or damaged file is
 logged as an error and answered 410, never served. Same access as the recordings
-(``SupervisorUser``): agents are refused.
+(``PatientDataUser``): agents are refused.
 
 * ``GET /supervisor/complaint-messages`` (page), ``GET /api/supervisor/complaint-messages``
 * ``GET /supervisor/complaint-messages/{complaint_id}/audio`` (``?download=1``)
@@ -30,7 +30,7 @@ from screenpop.audio_files import (
     starts_a_play,
 )
 from screenpop.auditing import audit_patients_listed
-from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.dependencies import PatientDataUser, ServicesDep, TranslatorDep
 from screenpop.errors import AuditUnavailable, VoiceMessageUnavailable
 from screenpop.pages import render
 
@@ -88,14 +88,14 @@ async def _listing(services: Any, user_id: int, via: str) -> list[dict[str, Any]
 
 @router.get("/supervisor/complaint-messages", include_in_schema=False)
 async def complaint_messages_page(
-    request: Request, services: ServicesDep, t: TranslatorDep, user: SupervisorUser
+    request: Request, services: ServicesDep, t: TranslatorDep, user: PatientDataUser
 ) -> Response:
     rows = await _listing(services, user.user_id, "page")
     return render(request, "complaint_messages.html", t=t, user=user, rows=rows)
 
 
 @router.get("/api/supervisor/complaint-messages")
-async def complaint_messages_api(services: ServicesDep, user: SupervisorUser) -> JSONResponse:
+async def complaint_messages_api(services: ServicesDep, user: PatientDataUser) -> JSONResponse:
     return JSONResponse({"messages": await _listing(services, user.user_id, "api")})
 
 
@@ -103,7 +103,7 @@ async def complaint_messages_api(services: ServicesDep, user: SupervisorUser) ->
 async def complaint_message_audio(
     request: Request,
     services: ServicesDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     complaint_id: int,
     download: bool = False,
 ) -> Response:

@@ -43,6 +43,7 @@ from cti.errors import AmiError
 from recordings.errors import RecordingError
 from recordings.service import ActiveRecording
 from screenpop.agent_desk import Actor
+from screenpop.auth import Access
 from screenpop.dependencies import (
     AgentUser,
     CurrentUser,
@@ -50,7 +51,7 @@ from screenpop.dependencies import (
     Services,
     ServicesDep,
     TranslatorDep,
-    require_agent,
+    require_access,
 )
 from screenpop.errors import AgentUnavailable, AsteriskRefused, RecordingControlRefused
 from screenpop.pages import render
@@ -148,7 +149,7 @@ def _appointment_json(a: BookedAppointment) -> dict[str, Any]:
 
 @router.get("/console", include_in_schema=False)
 async def console_page(request: Request, t: TranslatorDep, user: CurrentUser) -> Response:
-    require_agent(user)
+    require_access(user, Access.CALL_HANDLING)
     return render(
         request,
         "console.html",

@@ -1,4 +1,5 @@
-"""The outbound dialer for supervisors and administrators: the page ``GET /dialer``
+"""The outbound dialer for supervisors (administrators get only the figures, which name
+no patient): the page ``GET /dialer``
 (``?days=`` for the figures' period, ``?slot_id=`` for one slot's history) and the JSON API:
 
 * ``GET /api/dialer/offers`` — offer calls in flight now;
@@ -27,7 +28,7 @@ from crm_store.enums import RefillStatus, ReminderKind
 from crm_store.repositories.dialer import DialerRepository, RefillCall, RefillView
 from crm_store.repositories.reminders import ReminderCallView, ReminderRepository
 from cti.dialer.figures import refill_figures
-from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.dependencies import OperationsUser, PatientDataUser, ServicesDep, TranslatorDep
 from screenpop.dialer_view import daily_chart, minutes_text
 from screenpop.pages import render
 
@@ -68,7 +69,7 @@ def _refill_json(refill: RefillView) -> dict[str, Any]:
 
 
 @router.get("/offers")
-async def running_offers(services: ServicesDep, user: SupervisorUser) -> dict[str, Any]:
+async def running_offers(services: ServicesDep, user: PatientDataUser) -> dict[str, Any]:
     calls = await services.store.read(lambda s: DialerRepository(s).running_calls())
     await services.audit.patients_viewed(
         user_id=user.user_id, patient_ids=[c.patient_id for c in calls], view=VIEW, via="api"
@@ -79,7 +80,7 @@ async def running_offers(services: ServicesDep, user: SupervisorUser) -> dict[st
 @router.get("/refills")
 async def refills(
     services: ServicesDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     slot_id: Annotated[int | None, Query(ge=1)] = None,
     status: RefillStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -99,7 +100,7 @@ async def refills(
 @router.get("/figures")
 async def figures(
     services: ServicesDep,
-    _user: SupervisorUser,
+    _user: OperationsUser,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> dict[str, Any]:
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -114,7 +115,7 @@ async def figures(
 @router.get("/reminders")
 async def reminder_calls(
     services: ServicesDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     kind: ReminderKind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -147,7 +148,7 @@ async def dialer_page(
     request: Request,
     services: ServicesDep,
     t: TranslatorDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     slot_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:

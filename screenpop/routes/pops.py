@@ -27,7 +27,8 @@ from typing import Any
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
-from screenpop.dependencies import PopViewer, Services, ServicesDep, TranslatorDep
+from screenpop.auth import Access
+from screenpop.dependencies import PatientDataUser, Services, ServicesDep, TranslatorDep
 from screenpop.errors import CallNotLive
 from screenpop.pages import render
 from screenpop.pops import Pop
@@ -44,9 +45,7 @@ SUPERVISOR_VIEW = "supervisor_pop"
 
 @router.websocket("/ws/pops")
 async def pops_socket(websocket: WebSocket, services: ServicesDep) -> None:
-    session = await admit(
-        websocket, services, lambda user: user.takes_calls, "only agents receive screen pops"
-    )
+    session = await admit(websocket, services, Access.CALL_HANDLING)
     if session is None:
         return
     policy = services.policy
@@ -95,7 +94,7 @@ async def _viewed_live(services: Services, user_id: int, call_id: str, via: str)
 
 
 @router.get("/api/supervisor/calls/{call_id}/pop")
-async def live_pop(call_id: CallId, services: ServicesDep, user: PopViewer) -> dict[str, Any]:
+async def live_pop(call_id: CallId, services: ServicesDep, user: PatientDataUser) -> dict[str, Any]:
     """A live call's pop as its agent sees it, read-only for a supervisor (audited)."""
     pop = await _viewed_live(services, user.user_id, call_id, "api")
     return {"agent_id": pop.offer.agent_id, "read_only": True, "pop": pop.to_json()}
@@ -103,7 +102,11 @@ async def live_pop(call_id: CallId, services: ServicesDep, user: PopViewer) -> d
 
 @router.get("/supervisor/calls/{call_id}/pop", include_in_schema=False)
 async def live_pop_page(
-    request: Request, call_id: CallId, services: ServicesDep, t: TranslatorDep, user: PopViewer
+    request: Request,
+    call_id: CallId,
+    services: ServicesDep,
+    t: TranslatorDep,
+    user: PatientDataUser,
 ) -> Response:
     pop = await _viewed_live(services, user.user_id, call_id, "page")
 

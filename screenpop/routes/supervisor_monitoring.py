@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import User
-from screenpop.dependencies import SameOrigin, ServicesDep, SupervisorUser
+from screenpop.dependencies import PatientDataUser, SameOrigin, ServicesDep
 from screenpop.errors import MonitorUnavailable
 from screenpop.monitoring import MonitorMode, MonitorRequest
 
@@ -35,7 +35,7 @@ class MonitorBody(BaseModel):
 
 
 @router.get("/api/supervisor/monitor/calls")
-async def calls_to_monitor(services: ServicesDep, user: SupervisorUser) -> dict[str, Any]:
+async def calls_to_monitor(services: ServicesDep, user: PatientDataUser) -> dict[str, Any]:
     talking = services.conversations.current()
     keys = sorted({c.agent_key for c in talking})
 
@@ -64,7 +64,9 @@ async def calls_to_monitor(services: ServicesDep, user: SupervisorUser) -> dict[
 
 
 @router.post("/api/supervisor/monitor", dependencies=[SameOrigin])
-async def monitor(body: MonitorBody, services: ServicesDep, user: SupervisorUser) -> dict[str, str]:
+async def monitor(
+    body: MonitorBody, services: ServicesDep, user: PatientDataUser
+) -> dict[str, str]:
     if services.monitor is None:
         raise MonitorUnavailable()
     phone = await services.monitor.phone_of(user.user_id)

@@ -39,7 +39,7 @@ from screenpop.audio_files import (
     starts_a_play,
 )
 from screenpop.auditing import audit_patients_listed
-from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.dependencies import PatientDataUser, ServicesDep, TranslatorDep
 from screenpop.errors import AuditUnavailable, RecordingUnavailable
 from screenpop.pages import render
 
@@ -149,7 +149,7 @@ async def recordings_page(
     request: Request,
     services: ServicesDep,
     t: TranslatorDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     filters: FiltersDep,
 ) -> Response:
     found = await _search(services, user.user_id, filters.criteria(services.zone), "page")
@@ -173,7 +173,7 @@ async def recordings_page(
 
 @router.get("/api/supervisor/recordings")
 async def recordings_api(
-    services: ServicesDep, user: SupervisorUser, filters: FiltersDep
+    services: ServicesDep, user: PatientDataUser, filters: FiltersDep
 ) -> JSONResponse:
     found = await _search(services, user.user_id, filters.criteria(services.zone), "api")
     return JSONResponse({"recordings": [_row_json(item, services.zone) for item in found]})
@@ -183,7 +183,7 @@ async def recordings_api(
 async def recording_audio(
     request: Request,
     services: ServicesDep,
-    user: SupervisorUser,
+    user: PatientDataUser,
     recording_id: int,
     download: bool = False,
 ) -> Response:

@@ -36,7 +36,7 @@ from crm_store.enums import AuditAction, AuditEntity
 from crm_store.repositories.audit import AuditLogRepository
 from crm_store.repositories.reports import ReportData, ReportRepository
 from screenpop.charts import BarChart, bar_chart
-from screenpop.dependencies import Services, ServicesDep, SupervisorUser, TranslatorDep
+from screenpop.dependencies import OperationsUser, Services, ServicesDep, TranslatorDep
 from screenpop.dialer_view import minutes_text
 from screenpop.errors import AuditUnavailable
 from screenpop.pages import render
@@ -153,7 +153,7 @@ async def reports_page(
     request: Request,
     services: ServicesDep,
     t: TranslatorDep,
-    user: SupervisorUser,
+    user: OperationsUser,
     period: PeriodDep,
 ) -> Response:
     report = await _report(services, user.user_id, period, via="page", action=AuditAction.VIEW)
@@ -177,21 +177,21 @@ async def reports_page(
 
 @router.get("/api/supervisor/reports")
 async def reports_api(
-    services: ServicesDep, user: SupervisorUser, period: PeriodDep
+    services: ServicesDep, user: OperationsUser, period: PeriodDep
 ) -> JSONResponse:
     report = await _report(services, user.user_id, period, via="api", action=AuditAction.VIEW)
     return JSONResponse(_api_json(report, period))
 
 
 @router.get("/api/supervisor/reports.csv")
-async def reports_csv(services: ServicesDep, user: SupervisorUser, period: PeriodDep) -> Response:
+async def reports_csv(services: ServicesDep, user: OperationsUser, period: PeriodDep) -> Response:
     report = await _report(services, user.user_id, period, via="csv", action=AuditAction.EXPORT)
     return _csv_download(report_csv(report), "calls", period)
 
 
 @router.get("/api/supervisor/reports-summary.csv")
 async def reports_summary_csv(
-    services: ServicesDep, user: SupervisorUser, period: PeriodDep
+    services: ServicesDep, user: OperationsUser, period: PeriodDep
 ) -> Response:
     report = await _report(
         services,

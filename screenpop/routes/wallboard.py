@@ -19,8 +19,8 @@ from typing import Any
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
-from crm_store.enums import Role
-from screenpop.dependencies import ServicesDep, SupervisorUser, TranslatorDep, language_of
+from screenpop.auth import Access
+from screenpop.dependencies import OperationsUser, ServicesDep, TranslatorDep, language_of
 from screenpop.i18n import Translator
 from screenpop.pages import render
 from screenpop.sockets import CLOSE_GOING_AWAY, CLOSE_NOT_SIGNED_IN, admit, serve_socket
@@ -31,7 +31,7 @@ router = APIRouter()
 
 @router.get("/supervisor/wallboard", include_in_schema=False)
 async def wallboard_page(
-    request: Request, services: ServicesDep, t: TranslatorDep, user: SupervisorUser
+    request: Request, services: ServicesDep, t: TranslatorDep, user: OperationsUser
 ) -> Response:
     await services.wallboard.refresh()
     return render(
@@ -46,7 +46,7 @@ async def wallboard_page(
 
 @router.get("/api/supervisor/wallboard")
 async def wallboard_json(
-    services: ServicesDep, t: TranslatorDep, _user: SupervisorUser
+    services: ServicesDep, t: TranslatorDep, _user: OperationsUser
 ) -> dict[str, Any]:
     """The board now: per queue, per agent, and the calls agents hold."""
     await services.wallboard.refresh()
@@ -55,9 +55,7 @@ async def wallboard_json(
 
 @router.websocket("/ws/wallboard")
 async def wallboard_socket(websocket: WebSocket, services: ServicesDep) -> None:
-    session = await admit(
-        websocket, services, Role.SUPERVISOR, "the wallboard needs the supervisor role"
-    )
+    session = await admit(websocket, services, Access.OPERATIONS)
     if session is None:
         return
     t = Translator(language_of(websocket, services))

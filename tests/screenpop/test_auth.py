@@ -178,7 +178,7 @@ async def test_agent_is_refused_live_calls(console: Console) -> None:
         await console.login(client, "agent")
         page = await client.get("/calls")
         assert page.status_code == 403
-        assert "This page is for supervisors and administrators" in page.text
+        assert "This page shows patient data and is for supervisors only" in page.text
         assert "You are signed in as agent" in page.text
         api = await client.get("/api/calls")
         assert api.status_code == 403 and api.json()["error"] == "forbidden"

@@ -93,8 +93,8 @@ async def test_chinese_interface(browser: Browser, console: Console) -> None:
     page = await context.new_page()
     try:
         await page.goto(f"{console.url}/login")
-        await page.get_by_label("用户名").fill("admin")
-        await page.get_by_label("密码").fill(PASSWORDS["admin"])
+        await page.get_by_label("用户名").fill("supervisor")
+        await page.get_by_label("密码").fill(PASSWORDS["supervisor"])
         await page.get_by_role("button", name="登录").click()
         await expect(page.get_by_role("heading", name="实时通话")).to_be_visible()
         await expect(page.locator("#live-status")).to_have_text("实时：通话变化会自动显示。")
@@ -117,7 +117,7 @@ async def test_agent_sees_a_clear_refusal(browser: Browser, console: Console) ->
         assert response is not None and response.status == 403
         await expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
         await expect(page.get_by_role("alert")).to_contain_text(
-            "This page is for supervisors and administrators. You are signed in as agent."
+            "This page shows patient data and is for supervisors only. You are signed in as agent."
         )
         await expect(page.locator("#live-calls")).to_have_count(0)
     finally:

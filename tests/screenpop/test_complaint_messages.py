@@ -1,6 +1,6 @@
 """Complaint voice messages for supervisors: listed with their complaint, played with
 range requests (and seeks) and downloaded, every play and download audited on the
-complaint; agents refused; a missing or damaged file reported, not offered for play.
+complaint; agents and admins refused; a missing or damaged file reported, not offered for play.
 On both store engines; and in a real Chromium."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _audit(console: Console, complaint_id: int) -> list[tuple[AuditAction, int |
     return [(e.action, e.user_id) for e in entries if e.user_id is not None]
 
 
-async def test_supervisor_plays_a_range_agent_is_refused_plays_are_audited(
+async def test_supervisor_plays_a_range_agents_and_admins_are_refused_plays_are_audited(
     make_console: object, database: Database, tmp_path: Path
 ) -> None:
     console: Console = await make_console(database=database)  # type: ignore[operator]
@@ -96,13 +96,15 @@ async def test_supervisor_plays_a_range_agent_is_refused_plays_are_audited(
         "the list named the patient: a view of their record"
     )
 
-    async with console.client() as client:
-        await console.login(client, "agent")
-        assert (await client.get("/api/supervisor/complaint-messages")).status_code == 403
-        assert (await client.get(url)).status_code == 403
-        assert (await client.get("/supervisor/complaint-messages")).status_code == 403
-    agent = console.user_ids["agent"]
-    assert all(user != agent for _, user in _audit(console, complaint_id))
+    # Agents and admins see no patient data: refused, and nothing audited as theirs.
+    for role in ("agent", "admin"):
+        async with console.client() as client:
+            await console.login(client, role)
+            assert (await client.get("/api/supervisor/complaint-messages")).status_code == 403
+            assert (await client.get(url)).status_code == 403
+            assert (await client.get("/supervisor/complaint-messages")).status_code == 403
+        refused = console.user_ids[role]
+        assert all(user != refused for _, user in _audit(console, complaint_id))
 
 
 async def test_a_missing_or_damaged_message_is_reported_not_playable(

@@ -132,7 +132,7 @@ async def test_the_page_in_chinese(browser: Browser, make_console: object) -> No
     context = await browser.new_context(locale="zh-CN")
     page = await context.new_page()
     try:
-        await sign_in(page, console, "admin")
+        await sign_in(page, console, "supervisor")
         await page.goto(f"{console.url}/dialer?lang=zh&days=7")
         await expect(page.get_by_role("heading", name="自动外呼")).to_be_visible()
         await expect(page.get_by_role("heading", name="号源回补（最近 7 天）")).to_be_visible()
@@ -158,4 +158,23 @@ async def test_an_agent_is_refused(browser: Browser, make_console: object) -> No
         await expect(page.locator("#refill-history")).to_have_count(0)
     finally:
         await context.close()
+    assert _page_audits(console) == []
+
+
+async def test_an_admin_is_refused_the_dialer_without_seeing_a_patient(
+    make_console: object,
+) -> None:
+    console, _refills = await refill_console(make_console)
+    async with console.client(headers={"Accept-Language": "en"}) as client:
+        await console.login(client, "admin")
+        for path in ("/dialer", "/api/dialer/offers", "/api/dialer/refills"):
+            response = await client.get(path)
+            assert response.status_code == 403, path
+            assert "Holder" not in response.text and "Waiting" not in response.text, path
+            assert not any(n[-8:] in response.text for n in NUMBERS), path
+        api = await client.get("/api/dialer/reminders")
+        assert api.status_code == 403 and api.json()["error"] == "forbidden"
+        page = await client.get("/dialer")
+        assert "This page shows patient data and is for supervisors only." in page.text
+        assert 'href="/dialer"' not in page.text
     assert _page_audits(console) == []

@@ -147,7 +147,7 @@ async def test_socket_streams_bus_events_and_audits_new_patients(console: Consol
 
 
 async def test_ended_list_keeps_the_last_fifty(console: Console) -> None:
-    token = await signed_in_token(console, "admin")
+    token = await signed_in_token(console, "supervisor")
     for i in range(55):
         console.bus.publish("call.ended", tracked_call(f"1700000100.{i}", ended=True))
     await console.bus.drain()

@@ -99,7 +99,7 @@ async def test_supervisor_plays_and_seeks_agent_is_refused(
         await sign_in(agent_page, console, "agent")
         refused = await agent_page.goto(f"{console.url}/supervisor/recordings?lang=en")
         assert refused is not None and refused.status == 403
-        await expect(agent_page.locator("main")).to_contain_text("supervisors and administrators")
+        await expect(agent_page.locator("main")).to_contain_text("for supervisors only")
         audio_refused = await agent_page.request.get(
             f"{console.url}/supervisor/recordings/{stored.recording_id}/audio"
         )
@@ -109,6 +109,25 @@ async def test_supervisor_plays_and_seeks_agent_is_refused(
         await agent_context.close()
     finally:
         await context.close()
+
+
+async def test_an_admin_may_not_search_play_or_download_a_recording(
+    console: Console, caller_ami: CallerSide, asterisk: AsteriskRunner, tmp_path: Path
+) -> None:
+    stored = await _recorded(console, caller_ami, asterisk, tmp_path / "storage")
+    audio = f"/supervisor/recordings/{stored.recording_id}/audio"
+    async with console.client(headers={"Accept-Language": "en"}) as client:
+        await console.login(client, "admin")
+        for path in ("/supervisor/recordings", audio, f"{audio}?download=true"):
+            refused = await client.get(path)
+            assert refused.status_code == 403, path
+            assert "王秀英" not in refused.text and "MRN-1" not in refused.text, path
+            assert not refused.headers["content-type"].startswith("audio/"), path
+        api = await client.get("/api/supervisor/recordings")
+        assert api.status_code == 403 and api.json()["error"] == "forbidden"
+        assert "only supervisors may view" in api.json()["message"]
+    admin = console.user_ids["admin"]
+    assert all(user != admin for _, user in _audit(console, stored.recording_id))
 
 
 async def test_ranges_are_served_and_a_missing_file_is_reported(

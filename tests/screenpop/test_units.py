@@ -74,13 +74,6 @@ def test_sessions_expire_idle_and_absolute() -> None:
     assert session.key != token and len(session.key) == 64  # only the hash is kept
 
 
-def test_roles_widen() -> None:
-    clock = FakeClock()
-    store = SessionStore(AuthPolicy(), clock=clock)
-    assert store.create(user(Role.ADMIN))[1].allows(Role.SUPERVISOR)
-    assert not store.create(user(Role.AGENT))[1].allows(Role.SUPERVISOR)
-
-
 def test_throttle_locks_and_releases() -> None:
     clock = FakeClock()
     throttle = LoginThrottle(
