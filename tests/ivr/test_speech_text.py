@@ -156,10 +156,16 @@ def test_unreadable_references_are_refused(reference: str) -> None:
         reference_text(reference, EN)
 
 
-def test_static_texts_cover_greeting_fallback_hold_goodbye() -> None:
+def test_static_texts_cover_greeting_fallback_hold_goodbye_and_recording_notice() -> None:
     for language in Language:
         texts = speech_text.static_texts(language, HOSPITAL[language])
-        assert set(texts) == {"greeting.unknown", "fallback", "hold", "goodbye"}
+        assert set(texts) == {
+            "greeting.unknown",
+            "fallback",
+            "hold",
+            "goodbye",
+            "recording-notice",
+        }
         for text in texts.values():
             assert normalise_prompt_text(text) == text
 
