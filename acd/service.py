@@ -115,6 +115,12 @@ from acd.routing import (
     route,
 )
 from acd.snapshot import AcdSnapshot, HeldCall, HeldPhase
+from acd.wait_deadline import (
+    DEADLINE_VARIABLE,
+    WaitDeadlinePolicy,
+    deadline_due,
+    deadline_value,
+)
 from crm_store.errors import PatientNotFound
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.acd import PendingCallback, SavedAgentState
@@ -362,6 +368,7 @@ class AcdService:
     callbacks: CallbackPolicy | None = None
     region: str = "CN"
     tick_s: float = 1.0
+    wait_deadline: WaitDeadlinePolicy = field(default_factory=WaitDeadlinePolicy)
     waiting: dict[str, WaitingCall] = field(default_factory=dict)
     held: dict[str, _Held] = field(default_factory=dict)
     handovers: dict[str, Handover] = field(default_factory=dict)
@@ -372,6 +379,8 @@ class AcdService:
     caller_numbers: dict[str, str | None] = field(default_factory=dict)
     handle_times: dict[str, HandleTimeAverage] = field(default_factory=dict)
     _announced: dict[str, float] = field(default_factory=dict)
+    #: When each waiting caller's deadline was last pushed forward (the heartbeat).
+    _deadline_pushed: dict[str, dt.datetime] = field(default_factory=dict)
     _retry_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     _sequence: int = 0
     _timers: dict[tuple[str, TimerKind, str], asyncio.TimerHandle] = field(default_factory=dict)
@@ -393,6 +402,7 @@ class AcdService:
         announcements: AnnouncementPolicy | None = None,
         callbacks: CallbackPolicy | None = None,
         region: str = "CN",
+        wait_deadline: WaitDeadlinePolicy | None = None,
     ) -> AcdService:
         """Check the configuration (every agent has a safe phone, overflow rules lead
         somewhere) and build the service. Announcements, callbacks and overflow messages
@@ -432,6 +442,7 @@ class AcdService:
             announcements=announcements,
             callbacks=callbacks,
             region=region,
+            wait_deadline=wait_deadline or WaitDeadlinePolicy(),
         )
 
     async def start(self) -> None:
@@ -903,6 +914,7 @@ class AcdService:
         self.parked.discard(call_id)
         self.caller_numbers.pop(call_id, None)
         self._announced.pop(call_id, None)
+        self._deadline_pushed.pop(call_id, None)
 
     # -- the decision and its effects --------------------------------------------------
 
@@ -1157,7 +1169,8 @@ class AcdService:
                 log.exception("ACD tick failed")
 
     def tick(self) -> None:
-        """Overflow callers past their queue's limits, then say what is worth saying."""
+        """Overflow callers past their queue's limits, then say what is worth saying, and
+        push the waiting callers' deadlines forward (Hotline is alive)."""
         now = self.clock()
         moved = False
         for name, state in self._queue_states().items():
@@ -1171,6 +1184,35 @@ class AcdService:
             self._route()  # also picks up restored callbacks and retries once the link is up
         if self.announcements is not None and self.prompts is not None:
             self._announce(self.announcements, now)
+        if self.ami.connected:
+            self._push_deadlines(now)
+
+    def _push_deadlines(self, now: dt.datetime) -> None:
+        """The heartbeat (:mod:`acd.wait_deadline`): callers still in ``[hotline-wait]``
+        (queued, or their agent's phone ringing) keep waiting while Hotline runs."""
+        in_room = [c for c in self.waiting.values() if c.channel is not None] + [
+            h.call for h in self.held.values() if not h.bridged and h.call.channel is not None
+        ]
+        for call in in_room:
+            assert call.channel is not None
+            since = self._deadline_pushed.get(call.call_id, call.enqueued_at)
+            if not deadline_due(self.wait_deadline, now, since):
+                continue
+            self._deadline_pushed[call.call_id] = now
+            self._spawn(self._set_deadline(call.channel, deadline_value(self.wait_deadline, now)))
+
+    async def _set_deadline(self, channel: str, value: str) -> None:
+        try:
+            await self.ami.send(
+                {
+                    "Action": "Setvar",
+                    "Channel": channel,
+                    "Variable": DEADLINE_VARIABLE,
+                    "Value": value,
+                }
+            )
+        except CtiError as exc:  # the caller left meanwhile: nothing to keep alive
+            log.debug("deadline of %s not pushed: %s", channel, exc)
 
     def _announce(self, policy: AnnouncementPolicy, now: dt.datetime) -> None:
         states_now: dict[str, QueueState] | None = None

@@ -9,6 +9,7 @@ back are ``Local/<digits>@patient-sim`` (answers) or ``@patient-sim-noanswer``.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from acd.service import (
     WaitAnnounced,
     WaitPrompts,
 )
+from acd.wait_deadline import WaitDeadlinePolicy
 from acd.wait_prompts import prompt_player
 from cti.asterisk import AsteriskRunner
 from cti.handover import HANDOVER_TOPIC
@@ -270,6 +272,8 @@ async def test_wait_limit_still_sends_the_caller_to_the_fallback_despite_announc
         prompts=prompts,
         callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
         announcements=AnnouncementPolicy(first_after_s=0, every_s=1),
+        # No heartbeat within the test: the arrival's wait limit is the one that holds.
+        wait_deadline=WaitDeadlinePolicy(every_s=600, grace_s=660),
     )
     # Nobody is logged in: the caller only hears the callback offer, again and again.
     caller = await queue_caller(rig, number=NUMBER, wait_max_s=8)
@@ -291,6 +295,42 @@ async def test_wait_limit_still_sends_the_caller_to_the_fallback_despite_announc
             break
         await asyncio.sleep(0.1)
     assert caller.uniqueid not in rig.service.waiting  # the ACD let go of them
+    await hang_up(rig, caller.channel)
+
+
+def fell_back(rig: Rig, call_id: str) -> Callable[[Any], bool]:
+    return lambda e: (
+        e.name == "UserEvent"
+        and e.get("UserEvent") == "HotlineFallback"
+        and e.get("Uniqueid") == call_id
+    )
+
+
+async def test_caller_keeps_waiting_past_the_wait_limit_while_hotline_runs_and_falls_back_after_it_stops(  # noqa: E501
+    make_rig,
+):
+    grace_s = 6
+    rig: Rig = await make_rig(
+        {"1109": "Local/1109@agent-sim"},
+        wait_deadline=WaitDeadlinePolicy(every_s=2, grace_s=grace_s),
+    )
+    rig.service.login("1109", paused_reason="meeting")  # nobody takes the call
+    caller = await queue_caller(rig, wait_max_s=8)
+    await asyncio.sleep(20)  # well past the arrival's wait limit
+    assert not [e for e in rig.caller.log.events if fell_back(rig, caller.uniqueid)(e)]
+    assert caller.uniqueid in rig.service.waiting  # still holding, place kept
+
+    await rig.service.close()  # Hotline stops: no more heartbeats
+    stopped_at = time.time()
+    deadline = await rig.caller.ami.send(
+        {"Action": "Getvar", "Channel": caller.channel, "Variable": "HOTLINE_WAIT_UNTIL"}
+    )
+    # The deadline the dialplan holds is at most the grace after the last heartbeat.
+    assert int(deadline.get("Value")) <= stopped_at + grace_s + 1
+    fallback = await rig.caller.log.wait_for(
+        fell_back(rig, caller.uniqueid), what="the caller's fallback", timeout_s=60
+    )
+    assert fallback.get("Reason") == "wait-timeout"
     await hang_up(rig, caller.channel)
 
 
