@@ -76,6 +76,7 @@ from acd.announcements import (
     announcement,
     announcement_due,
     announcement_text,
+    callback_ask_text,
     callback_confirmed_text,
     callback_refused_text,
     overflow_message_text,
@@ -379,6 +380,8 @@ class AcdService:
     caller_numbers: dict[str, str | None] = field(default_factory=dict)
     handle_times: dict[str, HandleTimeAverage] = field(default_factory=dict)
     _announced: dict[str, float] = field(default_factory=dict)
+    #: Callers asked to confirm their callback number (no announcement cuts the question).
+    _confirming: set[str] = field(default_factory=set)
     #: When each waiting caller's deadline was last pushed forward (the heartbeat).
     _deadline_pushed: dict[str, dt.datetime] = field(default_factory=dict)
     _retry_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
@@ -617,6 +620,10 @@ class AcdService:
                 await self._enqueue_if_ready(uniqueid)
             elif kind == "HotlineWait" and phase == "callback":
                 self._on_callback_asked(event.get("Uniqueid"))
+            elif kind == "HotlineWait" and phase == "callback-confirmed":
+                self._on_callback_confirmed(event.get("Uniqueid"))
+            elif kind == "HotlineWait" and phase == "callback-kept":
+                self._confirming.discard(event.get("Uniqueid"))
             elif kind == "HotlineFallback":
                 self._on_fallback(event.get("Uniqueid"), event.get("Reason"))
             elif kind == "HotlineAcd" and phase == "answered":
@@ -753,11 +760,13 @@ class AcdService:
     # -- callbacks ---------------------------------------------------------------------
 
     def _on_callback_asked(self, call_id: str) -> None:
-        """The caller pressed 1: a callback on their number, keeping their place — or,
-        without a number to call, a word that they keep holding."""
+        """The caller pressed 1: their number read back with "1 to confirm, 2 to keep
+        holding" — or, without a number to call, a word that they keep holding."""
         call = self.waiting.get(call_id)
         if call is None or call.callback_requested or call.channel is None:
             return  # already being offered to an agent, or asked twice
+        if call_id in self._confirming:
+            return  # the question is being asked
         if self.callbacks is None or self.prompts is None:
             return  # callbacks are not offered here: the dialplan keeps the caller holding
         handover = self.handovers.get(call_id)
@@ -768,6 +777,20 @@ class AcdService:
             text = callback_refused_text(language)
             self._spawn(self._play(call_id, call.channel, text, language, WAIT_CONTEXT, "announce"))
             return
+        self._confirming.add(call_id)
+        text = callback_ask_text(spoken_digits(number, self.region), language)
+        self._spawn(self._play(call_id, call.channel, text, language, WAIT_CONTEXT, "callback-ask"))
+
+    def _on_callback_confirmed(self, call_id: str) -> None:
+        """The caller pressed 1 after hearing their number: the call keeps its place
+        without a channel, and the caller hears goodbye."""
+        self._confirming.discard(call_id)
+        call = self.waiting.get(call_id)
+        number = self.caller_numbers.get(call_id)
+        if call is None or call.callback_requested or call.channel is None or number is None:
+            return  # an agent took the call meanwhile
+        handover = self.handovers.get(call_id)
+        language = handover.language if handover is not None else "zh"
         now = self.clock()
         self.waiting[call_id] = call.with_callback(number)
         self.bus.publish("acd.callback_requested", CallbackRequested(call_id, number, now))
@@ -914,6 +937,7 @@ class AcdService:
         self.parked.discard(call_id)
         self.caller_numbers.pop(call_id, None)
         self._announced.pop(call_id, None)
+        self._confirming.discard(call_id)
         self._deadline_pushed.pop(call_id, None)
 
     # -- the decision and its effects --------------------------------------------------
@@ -1217,7 +1241,8 @@ class AcdService:
     def _announce(self, policy: AnnouncementPolicy, now: dt.datetime) -> None:
         states_now: dict[str, QueueState] | None = None
         for call in list(self.waiting.values()):
-            if call.channel is None or call.call_id in self.held:
+            busy = call.call_id in self.held or call.call_id in self._confirming
+            if call.channel is None or busy:
                 continue
             waited = call.waited_s(now)
             if not announcement_due(policy, waited, self._announced.get(call.call_id)):

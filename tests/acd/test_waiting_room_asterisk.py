@@ -39,7 +39,15 @@ from cti.asterisk import AsteriskRunner
 from cti.handover import HANDOVER_TOPIC
 from ivr.cli import prompt_cache_dir
 from ivr.prompts import PromptCache, PromptRenderer
-from tests.acd.live import Parked, Rig, handover_of, hung_up, park_caller, state_is
+from tests.acd.live import (
+    Parked,
+    Rig,
+    answer_callback_question,
+    handover_of,
+    hung_up,
+    park_caller,
+    state_is,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -80,6 +88,7 @@ async def test_callback_caller_keeps_their_place_and_is_called_back_when_their_t
     rig.service.login("1101", paused_reason="meeting")
     first = await queue_caller(rig)
     called_back = await queue_caller(rig, number=NUMBER, keys="1")
+    await answer_callback_question(rig.caller, called_back, "1")
     requested = await rig.seen.wait_for(is_(CallbackRequested), "callback request", 60)
     assert (requested.call_id, requested.number) == (called_back.uniqueid, E164)
 
@@ -134,6 +143,41 @@ async def test_withheld_number_cannot_take_a_callback_and_keeps_holding(make_rig
     await hang_up(rig, caller.channel)
 
 
+def callback_kept(call_id: str) -> Callable[[Any], bool]:
+    return lambda e: (
+        e.name == "UserEvent"
+        and e.get("UserEvent") == "HotlineWait"
+        and e.get("Phase") == "callback-kept"
+        and e.get("Uniqueid") == call_id
+    )
+
+
+async def test_caller_who_presses_2_or_nothing_after_the_number_is_read_back_keeps_holding(
+    make_rig, prompts
+):
+    rig: Rig = await make_rig(
+        {"1110": "Local/1110@agent-sim"},
+        prompts=prompts,
+        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
+    )
+    rig.service.login("1110", paused_reason="meeting")
+    declined = await queue_caller(rig, number=NUMBER, keys="1")
+    await answer_callback_question(rig.caller, declined, "2")
+    silent = await queue_caller(rig, number="13900139000", keys="1")
+    for parked in (declined, silent):
+        await rig.caller.log.wait_for(
+            callback_kept(parked.uniqueid), what="back to holding", timeout_s=60
+        )
+        assert rig.service.waiting[parked.uniqueid].channel == parked.channel
+    assert not rig.seen.of(CallbackRequested)
+    rig.service.resume("1110")
+    offer = await rig.seen.wait_for(is_(CallOffered), "the first caller's offer", 30)
+    assert offer.call_id == declined.uniqueid and not offer.callback  # their place kept
+    await rig.seen.wait_for(is_(CallBridged, declined.uniqueid), "bridged", 30)
+    for parked in (declined, silent):
+        await hang_up(rig, parked.channel)
+
+
 async def test_callback_patient_who_does_not_answer_is_retried_then_recorded_failed(
     make_rig, prompts
 ):
@@ -146,6 +190,7 @@ async def test_callback_patient_who_does_not_answer_is_retried_then_recorded_fai
     )
     rig.service.login("1103", paused_reason="meeting")
     caller = await queue_caller(rig, number=NUMBER, keys="1")
+    await answer_callback_question(rig.caller, caller, "1")
     await rig.seen.wait_for(is_(CallbackRequested), "callback request", 60)
     rig.service.resume("1103")
     first = await rig.seen.wait_for(is_(CallbackResult), "first attempt", 40)
