@@ -487,11 +487,18 @@ class AcdService:
             else:
                 self.login(agent_id, paused_reason=RESTART_PAUSE)
 
-    def restore_callbacks(self, pending: Iterable[PendingCallback]) -> list[str]:
+    def restore_callbacks(
+        self,
+        pending: Iterable[PendingCallback],
+        findings: Mapping[str, Findings] | None = None,
+    ) -> list[str]:
         """Callbacks asked for before a restart, back in their queues at their places
-        (oldest first). The IVR's findings did not survive: the pop shows the patient the
-        record names, identified but not verified again. Routed on the next tick, once the
-        AMI link is up. Returns the call ids restored."""
+        (oldest first). ``findings``: what the IVR learnt on each call (its stored
+        session, :meth:`acd.journal.AcdJournal.callback_findings`), so the pop says what
+        it would have; a call without them pops the record's patient as identified, not
+        verified. Routed on the next tick, once the AMI link is up. Returns the call ids
+        restored."""
+        learnt = findings or {}
         restored: list[str] = []
         for item in pending:
             queue = self.queues.get(item.queue)
@@ -513,7 +520,7 @@ class AcdService:
                 callback_number=item.number,
                 callback_attempts=item.attempts,
             )
-            findings = Findings(
+            found = learnt.get(item.call_key) or Findings(
                 reason="callback",
                 language=queue.language,
                 identity=Identity.IDENTIFIED if patient is not None else Identity.UNKNOWN,
@@ -533,7 +540,7 @@ class AcdService:
                 reason="callback",
                 skill=None,
                 language=queue.language,
-                findings=findings,
+                findings=found,
                 at=item.queued_at,
             )
             restored.append(item.call_key)
