@@ -144,6 +144,8 @@ WAIT_CONTEXT = "hotline-wait"
 OVERFLOW_CONTEXT = "hotline-acd-overflow"
 #: The pause reason of an agent who held a call when Hotline stopped.
 RESTART_PAUSE = "after-restart"
+#: What a callback's patient leg inherits from the agent's leg to announce and record.
+RECORDING_VARIABLES = ("HOTLINE_RECORD", "HOTLINE_RECORD_NOTICE")
 #: Where a caller goes when Hotline cannot distribute them (Asterisk's queue).
 FALLBACK_TARGET = ("hotline-agents", "s", "1")
 
@@ -157,6 +159,10 @@ PriorityResolver = Callable[[Handover], Awaitable[PriorityClass]]
 #: Renders ``text`` in ``language`` (``zh``/``en``) and returns the file as Asterisk
 #: plays it (path without extension); see :func:`acd.wait_prompts.prompt_player`.
 WaitPrompts = Callable[[str, str], Awaitable[str]]
+#: The recording variables for a callback in ``queue`` spoken in ``language``
+#: (``HOTLINE_RECORD``, ``HOTLINE_RECORD_NOTICE``; see
+#: :meth:`recordings.announcement.CallerNotice.variables`).
+CallbackRecording = Callable[[str, str], Awaitable[Mapping[str, str]]]
 
 
 def _utc_now() -> dt.datetime:
@@ -368,6 +374,7 @@ class AcdService:
     announcements: AnnouncementPolicy | None = None
     callbacks: CallbackPolicy | None = None
     region: str = "CN"
+    callback_recording: CallbackRecording | None = None
     tick_s: float = 1.0
     wait_deadline: WaitDeadlinePolicy = field(default_factory=WaitDeadlinePolicy)
     waiting: dict[str, WaitingCall] = field(default_factory=dict)
@@ -406,6 +413,7 @@ class AcdService:
         callbacks: CallbackPolicy | None = None,
         region: str = "CN",
         wait_deadline: WaitDeadlinePolicy | None = None,
+        callback_recording: CallbackRecording | None = None,
     ) -> AcdService:
         """Check the configuration (every agent has a safe phone, overflow rules lead
         somewhere) and build the service. Announcements, callbacks and overflow messages
@@ -446,6 +454,7 @@ class AcdService:
             callbacks=callbacks,
             region=region,
             wait_deadline=wait_deadline or WaitDeadlinePolicy(),
+            callback_recording=callback_recording,
         )
 
     async def start(self) -> None:
@@ -1059,15 +1068,17 @@ class AcdService:
                 channel_id=held.ring_channel_id,
                 ring_timeout_s=queue.ring_timeout_s,
             )
-        else:
-            action = originate_agent_action(
-                phone=self.phones[agent_id],
-                agent_id=agent_id,
-                call_id=call_id,
-                caller_channel=held.call.channel or "",
-                channel_id=held.ring_channel_id,
-                ring_timeout_s=queue.ring_timeout_s,
-            )
+            language = handover.language if handover is not None else queue.language
+            self._spawn(self._originate_callback(action, agent_id, call_id, queue.name, language))
+            return
+        action = originate_agent_action(
+            phone=self.phones[agent_id],
+            agent_id=agent_id,
+            call_id=call_id,
+            caller_channel=held.call.channel or "",
+            channel_id=held.ring_channel_id,
+            ring_timeout_s=queue.ring_timeout_s,
+        )
         self._spawn(self._originate(action, agent_id, call_id))
 
     async def _originate(
@@ -1084,6 +1095,32 @@ class AcdService:
             agent = self.agents[agent_id]
             if agent.state is AgentState.RINGING and agent.current_call_id == call_id:
                 self._apply(states.ring_timeout(agent, call_id, self.clock()))
+
+    async def _originate_callback(
+        self,
+        action: dict[str, str | list[str]],
+        agent_id: str,
+        call_id: str,
+        queue: str,
+        language: str,
+    ) -> None:
+        """Ring the agent for a callback, with the recording variables the patient's leg
+        inherits (``[hotline-record-callback]`` announces and records once they answer)."""
+        if self.callback_recording is not None:
+            try:
+                recording = await self.callback_recording(queue, language)
+            except Exception as exc:  # not recorded is better than not called back
+                log.error("callback %s is not recorded: %s", call_id, exc)
+                recording = {}
+            action["Variable"] = [
+                *action["Variable"],
+                *(
+                    f"_{name}={recording[name]}"
+                    for name in RECORDING_VARIABLES
+                    if name in recording
+                ),
+            ]
+        await self._originate(action, agent_id, call_id)
 
     async def _hang_up_channel(self, channel_id: str) -> None:
         try:

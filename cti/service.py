@@ -196,6 +196,7 @@ class Hotline:
                 announcements=announcement_policy(settings.acd_announcements),
                 callbacks=callback_policy(settings.acd_callbacks),
                 region=settings.country,
+                callback_recording=notice.variables,  # the patient hears the notice
             )
             acd_journal = AcdJournal(bus, store)
             acd_journal.start()
