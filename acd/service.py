@@ -1270,15 +1270,9 @@ class AcdService:
             self._spawn(self._set_deadline(call.channel, deadline_value(self.wait_deadline, now)))
 
     async def _set_deadline(self, channel: str, value: str) -> None:
+        action = {"Action": "Setvar", "Channel": channel, "Variable": DEADLINE_VARIABLE}
         try:
-            await self.ami.send(
-                {
-                    "Action": "Setvar",
-                    "Channel": channel,
-                    "Variable": DEADLINE_VARIABLE,
-                    "Value": value,
-                }
-            )
+            await self.ami.send({**action, "Value": value})
         except CtiError as exc:  # the caller left meanwhile: nothing to keep alive
             log.debug("deadline of %s not pushed: %s", channel, exc)
 

@@ -117,6 +117,18 @@ async def test_callback_overflow_and_told_wait_land_on_the_call_record(database:
         store.close()
 
 
+def restoring_service(bus: EventBus) -> AcdService:
+    """An ACD with callbacks, as built at start-up before it restores them (no AMI yet)."""
+    return AcdService.build(  # type: ignore[arg-type]
+        bus=bus,
+        ami=None,
+        queues=[Queue("general", "general", "zh")],
+        agents=[],
+        phones={},
+        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
+    )
+
+
 async def test_callbacks_not_yet_placed_survive_a_restart_in_their_places(database: Database):
     def write(session: Session) -> None:
         repo = AcdRepository(session)
@@ -141,14 +153,7 @@ async def test_callbacks_not_yet_placed_survive_a_restart_in_their_places(databa
         await store.write(write)
         journal = AcdJournal(bus, store)
         pending = await journal.pending_callbacks(since=at(-12 * 3600))
-        service = AcdService.build(  # type: ignore[arg-type]
-            bus=bus,
-            ami=None,
-            queues=[Queue("general", "general", "zh")],
-            agents=[],
-            phones={},
-            callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-        )
+        service = restoring_service(bus)
         assert service.restore_callbacks(pending) == ["cb.1", "cb.2"]
         first, second = service.waiting["cb.1"], service.waiting["cb.2"]
         assert first.callback_requested and first.channel is None
@@ -179,14 +184,7 @@ async def test_restored_callback_pops_with_what_the_ivr_learnt_on_the_call(datab
         await store.write(write)
         journal = AcdJournal(bus, store)
         pending = await journal.pending_callbacks(since=at(-3600))
-        service = AcdService.build(  # type: ignore[arg-type]
-            bus=bus,
-            ami=None,
-            queues=[Queue("general", "general", "zh")],
-            agents=[],
-            phones={},
-            callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-        )
+        service = restoring_service(bus)
         restored = service.restore_callbacks(pending, await journal.callback_findings(pending))
         assert sorted(restored) == ["cb.1", "cb.2"]
         assert service.handovers["cb.1"].findings == learnt  # verified, wanted to book

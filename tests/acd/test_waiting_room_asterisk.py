@@ -80,12 +80,7 @@ async def hang_up(rig: Rig, channel: str) -> None:
 async def test_callback_caller_keeps_their_place_and_is_called_back_when_their_turn_comes(
     make_rig, prompts
 ):
-    rig: Rig = await make_rig(
-        {"1101": "Local/1101@agent-sim"},
-        prompts=prompts,
-        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-    )
-    rig.service.login("1101", paused_reason="meeting")
+    rig = await callback_rig(make_rig, prompts, "1101")
     first = await queue_caller(rig)
     called_back = await queue_caller(rig, number=NUMBER, keys="1")
     await answer_callback_question(rig.caller, called_back, "1")
@@ -126,12 +121,7 @@ async def test_callback_caller_keeps_their_place_and_is_called_back_when_their_t
 
 
 async def test_withheld_number_cannot_take_a_callback_and_keeps_holding(make_rig, prompts):
-    rig: Rig = await make_rig(
-        {"1102": "Local/1102@agent-sim"},
-        prompts=prompts,
-        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-    )
-    rig.service.login("1102", paused_reason="meeting")
+    rig = await callback_rig(make_rig, prompts, "1102")
     caller = await queue_caller(rig, number="", keys="1")
     answer = await rig.seen.wait_for(
         lambda p: isinstance(p, CallbackRequested | CallbackRefused), "callback answer", 30
@@ -152,15 +142,21 @@ def callback_kept(call_id: str) -> Callable[[Any], bool]:
     )
 
 
-async def test_caller_who_presses_2_or_nothing_after_the_number_is_read_back_keeps_holding(
-    make_rig, prompts
-):
+async def callback_rig(make_rig: Any, prompts: WaitPrompts, agent: str) -> Rig:
+    """One agent, paused, and callbacks offered to patients who answer."""
     rig: Rig = await make_rig(
-        {"1110": "Local/1110@agent-sim"},
+        {agent: f"Local/{agent}@agent-sim"},
         prompts=prompts,
         callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
     )
-    rig.service.login("1110", paused_reason="meeting")
+    rig.service.login(agent, paused_reason="meeting")
+    return rig
+
+
+async def test_caller_who_presses_2_or_nothing_after_the_number_is_read_back_keeps_holding(
+    make_rig, prompts
+):
+    rig = await callback_rig(make_rig, prompts, "1110")
     declined = await queue_caller(rig, number=NUMBER, keys="1")
     await answer_callback_question(rig.caller, declined, "2")
     silent = await queue_caller(rig, number="13900139000", keys="1")
