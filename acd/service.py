@@ -394,7 +394,7 @@ class AcdService:
     _retry_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     _sequence: int = 0
     _timers: dict[tuple[str, TimerKind, str], asyncio.TimerHandle] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _tasks: set[asyncio.Task[object]] = field(default_factory=set)
     _subscriptions: list[Any] = field(default_factory=list)
 
     @classmethod
@@ -795,7 +795,12 @@ class AcdService:
             return
         self._confirming.add(call_id)
         text = callback_ask_text(spoken_digits(number, self.region), language)
-        self._spawn(self._play(call_id, call.channel, text, language, WAIT_CONTEXT, "callback-ask"))
+        self._spawn(self._ask_callback(call_id, call.channel, text, language))
+
+    async def _ask_callback(self, call_id: str, channel: str, text: str, language: str) -> None:
+        asked = await self._play(call_id, channel, text, language, WAIT_CONTEXT, "callback-ask")
+        if not asked:  # never asked: announcements and key 1 work for them again
+            self._confirming.discard(call_id)
 
     def _on_callback_confirmed(self, call_id: str) -> None:
         """The caller pressed 1 after hearing their number: the call keeps its place
@@ -1153,17 +1158,18 @@ class AcdService:
         exten: str,
         *,
         only_while_waiting: bool = True,
-    ) -> None:
+    ) -> bool:
         """Render ``text`` and move ``channel`` to ``context,exten,1``, which plays it.
         Announcements (``only_while_waiting``) are dropped once the call left the queue:
-        a Redirect then would pull the caller out of the agent's bridge."""
+        a Redirect then would pull the caller out of the agent's bridge. Returns whether
+        the caller was sent to hear it."""
         if self.prompts is None:
-            return
+            return False
         try:
             prompt = await self.prompts(text, language)
         except Exception as exc:  # a prompt that cannot be rendered is not worth a caller
             log.error("prompt for %s could not be rendered: %s", call_id, exc)
-            return
+            return False
         try:
             for action in (
                 {
@@ -1181,10 +1187,12 @@ class AcdService:
                 },
             ):
                 if only_while_waiting and call_id not in self.waiting:
-                    return
+                    return False
                 await self.ami.send(action)
         except CtiError as exc:  # the caller hung up meanwhile
             log.info("could not play to %s: %s", channel, exc)
+            return False
+        return True
 
     # -- after the AMI link comes back ------------------------------------------------
 
@@ -1317,8 +1325,8 @@ class AcdService:
                 )
             )
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Awaitable[object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
