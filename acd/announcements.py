@@ -82,6 +82,12 @@ _OFFER: Mapping[str, str] = MappingProxyType(
         "en": "To be called back without losing your place, press 1.",
     }
 )
+_CALLBACK_ASK: Mapping[str, str] = MappingProxyType(
+    {
+        "zh": "我们将回电至 {digits}。确认回电请按1，继续等候请按2。",
+        "en": "We can call you back on {digits}. To confirm, press 1. To keep holding, press 2.",
+    }
+)
 _CALLBACK_CONFIRMED: Mapping[str, str] = MappingProxyType(
     {
         "zh": "轮到您时，我们将回电至 {digits}。您的排队位置已保留。再见。",
@@ -137,6 +143,11 @@ def announcement_text(item: Announcement, language: str) -> str:
     return ("" if lang == "zh" else " ").join(parts)
 
 
+def callback_ask_text(digits: str, language: str) -> str:
+    """The number read back with the question: 1 confirms the callback, 2 keeps holding."""
+    return _CALLBACK_ASK[_lang(language)].format(digits=digits)
+
+
 def callback_confirmed_text(digits: str, language: str) -> str:
     return _CALLBACK_CONFIRMED[_lang(language)].format(digits=digits)
 
@@ -158,6 +169,7 @@ __all__ = [
     "announcement",
     "announcement_due",
     "announcement_text",
+    "callback_ask_text",
     "callback_confirmed_text",
     "callback_refused_text",
     "overflow_message_text",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,7 +29,9 @@ from acd.service import (
 from acd.wait_error import WaitErrorReport, wait_error
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.acd import AcdRepository, PendingCallback, SavedAgentState
+from crm_store.repositories.ivr import IvrRepository
 from cti.bus import EventBus, Subscription
+from ivr.flows import Findings
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,13 @@ class AcdJournal:
 
     async def pending_callbacks(self, since: dt.datetime) -> list[PendingCallback]:
         return await self.store.read(lambda s: AcdRepository(s).pending_callbacks(since))
+
+    async def callback_findings(self, pending: Iterable[PendingCallback]) -> dict[str, Findings]:
+        """What the IVR learnt on each pending callback's call (its stored session
+        findings), so a callback restored after a restart pops as it would have."""
+        keys = [item.call_key for item in pending]
+        stored = await self.store.read(lambda s: IvrRepository(s).findings_of(keys))
+        return {key: Findings.from_json(found) for key, found in stored.items()}
 
     async def expected_wait_error(self, start: dt.datetime, end: dt.datetime) -> WaitErrorReport:
         """How far the expected waits told to callers queued in ``[start, end)`` were from

@@ -76,6 +76,7 @@ from acd.announcements import (
     announcement,
     announcement_due,
     announcement_text,
+    callback_ask_text,
     callback_confirmed_text,
     callback_refused_text,
     overflow_message_text,
@@ -115,6 +116,12 @@ from acd.routing import (
     route,
 )
 from acd.snapshot import AcdSnapshot, HeldCall, HeldPhase
+from acd.wait_deadline import (
+    DEADLINE_VARIABLE,
+    WaitDeadlinePolicy,
+    deadline_due,
+    deadline_value,
+)
 from crm_store.errors import PatientNotFound
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.acd import PendingCallback, SavedAgentState
@@ -137,6 +144,8 @@ WAIT_CONTEXT = "hotline-wait"
 OVERFLOW_CONTEXT = "hotline-acd-overflow"
 #: The pause reason of an agent who held a call when Hotline stopped.
 RESTART_PAUSE = "after-restart"
+#: What a callback's patient leg inherits from the agent's leg to announce and record.
+RECORDING_VARIABLES = ("HOTLINE_RECORD", "HOTLINE_RECORD_NOTICE")
 #: Where a caller goes when Hotline cannot distribute them (Asterisk's queue).
 FALLBACK_TARGET = ("hotline-agents", "s", "1")
 
@@ -150,6 +159,10 @@ PriorityResolver = Callable[[Handover], Awaitable[PriorityClass]]
 #: Renders ``text`` in ``language`` (``zh``/``en``) and returns the file as Asterisk
 #: plays it (path without extension); see :func:`acd.wait_prompts.prompt_player`.
 WaitPrompts = Callable[[str, str], Awaitable[str]]
+#: The recording variables for a callback in ``queue`` spoken in ``language``
+#: (``HOTLINE_RECORD``, ``HOTLINE_RECORD_NOTICE``; see
+#: :meth:`recordings.announcement.CallerNotice.variables`).
+CallbackRecording = Callable[[str, str], Awaitable[Mapping[str, str]]]
 
 
 def _utc_now() -> dt.datetime:
@@ -361,7 +374,9 @@ class AcdService:
     announcements: AnnouncementPolicy | None = None
     callbacks: CallbackPolicy | None = None
     region: str = "CN"
+    callback_recording: CallbackRecording | None = None
     tick_s: float = 1.0
+    wait_deadline: WaitDeadlinePolicy = field(default_factory=WaitDeadlinePolicy)
     waiting: dict[str, WaitingCall] = field(default_factory=dict)
     held: dict[str, _Held] = field(default_factory=dict)
     handovers: dict[str, Handover] = field(default_factory=dict)
@@ -372,10 +387,14 @@ class AcdService:
     caller_numbers: dict[str, str | None] = field(default_factory=dict)
     handle_times: dict[str, HandleTimeAverage] = field(default_factory=dict)
     _announced: dict[str, float] = field(default_factory=dict)
+    #: Callers asked to confirm their callback number (no announcement cuts the question).
+    _confirming: set[str] = field(default_factory=set)
+    #: When each waiting caller's deadline was last pushed forward (the heartbeat).
+    _deadline_pushed: dict[str, dt.datetime] = field(default_factory=dict)
     _retry_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     _sequence: int = 0
     _timers: dict[tuple[str, TimerKind, str], asyncio.TimerHandle] = field(default_factory=dict)
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _tasks: set[asyncio.Task[object]] = field(default_factory=set)
     _subscriptions: list[Any] = field(default_factory=list)
 
     @classmethod
@@ -393,6 +412,8 @@ class AcdService:
         announcements: AnnouncementPolicy | None = None,
         callbacks: CallbackPolicy | None = None,
         region: str = "CN",
+        wait_deadline: WaitDeadlinePolicy | None = None,
+        callback_recording: CallbackRecording | None = None,
     ) -> AcdService:
         """Check the configuration (every agent has a safe phone, overflow rules lead
         somewhere) and build the service. Announcements, callbacks and overflow messages
@@ -432,6 +453,8 @@ class AcdService:
             announcements=announcements,
             callbacks=callbacks,
             region=region,
+            wait_deadline=wait_deadline or WaitDeadlinePolicy(),
+            callback_recording=callback_recording,
         )
 
     async def start(self) -> None:
@@ -473,11 +496,18 @@ class AcdService:
             else:
                 self.login(agent_id, paused_reason=RESTART_PAUSE)
 
-    def restore_callbacks(self, pending: Iterable[PendingCallback]) -> list[str]:
+    def restore_callbacks(
+        self,
+        pending: Iterable[PendingCallback],
+        findings: Mapping[str, Findings] | None = None,
+    ) -> list[str]:
         """Callbacks asked for before a restart, back in their queues at their places
-        (oldest first). The IVR's findings did not survive: the pop shows the patient the
-        record names, identified but not verified again. Routed on the next tick, once the
-        AMI link is up. Returns the call ids restored."""
+        (oldest first). ``findings``: what the IVR learnt on each call (its stored
+        session, :meth:`acd.journal.AcdJournal.callback_findings`), so the pop says what
+        it would have; a call without them pops the record's patient as identified, not
+        verified. Routed on the next tick, once the AMI link is up. Returns the call ids
+        restored."""
+        learnt = findings or {}
         restored: list[str] = []
         for item in pending:
             queue = self.queues.get(item.queue)
@@ -499,7 +529,7 @@ class AcdService:
                 callback_number=item.number,
                 callback_attempts=item.attempts,
             )
-            findings = Findings(
+            found = learnt.get(item.call_key) or Findings(
                 reason="callback",
                 language=queue.language,
                 identity=Identity.IDENTIFIED if patient is not None else Identity.UNKNOWN,
@@ -519,7 +549,7 @@ class AcdService:
                 reason="callback",
                 skill=None,
                 language=queue.language,
-                findings=findings,
+                findings=found,
                 at=item.queued_at,
             )
             restored.append(item.call_key)
@@ -606,6 +636,10 @@ class AcdService:
                 await self._enqueue_if_ready(uniqueid)
             elif kind == "HotlineWait" and phase == "callback":
                 self._on_callback_asked(event.get("Uniqueid"))
+            elif kind == "HotlineWait" and phase == "callback-confirmed":
+                self._on_callback_confirmed(event.get("Uniqueid"))
+            elif kind == "HotlineWait" and phase == "callback-kept":
+                self._confirming.discard(event.get("Uniqueid"))
             elif kind == "HotlineFallback":
                 self._on_fallback(event.get("Uniqueid"), event.get("Reason"))
             elif kind == "HotlineAcd" and phase == "answered":
@@ -742,11 +776,13 @@ class AcdService:
     # -- callbacks ---------------------------------------------------------------------
 
     def _on_callback_asked(self, call_id: str) -> None:
-        """The caller pressed 1: a callback on their number, keeping their place — or,
-        without a number to call, a word that they keep holding."""
+        """The caller pressed 1: their number read back with "1 to confirm, 2 to keep
+        holding" — or, without a number to call, a word that they keep holding."""
         call = self.waiting.get(call_id)
         if call is None or call.callback_requested or call.channel is None:
             return  # already being offered to an agent, or asked twice
+        if call_id in self._confirming:
+            return  # the question is being asked
         if self.callbacks is None or self.prompts is None:
             return  # callbacks are not offered here: the dialplan keeps the caller holding
         handover = self.handovers.get(call_id)
@@ -757,6 +793,25 @@ class AcdService:
             text = callback_refused_text(language)
             self._spawn(self._play(call_id, call.channel, text, language, WAIT_CONTEXT, "announce"))
             return
+        self._confirming.add(call_id)
+        text = callback_ask_text(spoken_digits(number, self.region), language)
+        self._spawn(self._ask_callback(call_id, call.channel, text, language))
+
+    async def _ask_callback(self, call_id: str, channel: str, text: str, language: str) -> None:
+        asked = await self._play(call_id, channel, text, language, WAIT_CONTEXT, "callback-ask")
+        if not asked:  # never asked: announcements and key 1 work for them again
+            self._confirming.discard(call_id)
+
+    def _on_callback_confirmed(self, call_id: str) -> None:
+        """The caller pressed 1 after hearing their number: the call keeps its place
+        without a channel, and the caller hears goodbye."""
+        self._confirming.discard(call_id)
+        call = self.waiting.get(call_id)
+        number = self.caller_numbers.get(call_id)
+        if call is None or call.callback_requested or call.channel is None or number is None:
+            return  # an agent took the call meanwhile
+        handover = self.handovers.get(call_id)
+        language = handover.language if handover is not None else "zh"
         now = self.clock()
         self.waiting[call_id] = call.with_callback(number)
         self.bus.publish("acd.callback_requested", CallbackRequested(call_id, number, now))
@@ -903,6 +958,8 @@ class AcdService:
         self.parked.discard(call_id)
         self.caller_numbers.pop(call_id, None)
         self._announced.pop(call_id, None)
+        self._confirming.discard(call_id)
+        self._deadline_pushed.pop(call_id, None)
 
     # -- the decision and its effects --------------------------------------------------
 
@@ -1016,15 +1073,17 @@ class AcdService:
                 channel_id=held.ring_channel_id,
                 ring_timeout_s=queue.ring_timeout_s,
             )
-        else:
-            action = originate_agent_action(
-                phone=self.phones[agent_id],
-                agent_id=agent_id,
-                call_id=call_id,
-                caller_channel=held.call.channel or "",
-                channel_id=held.ring_channel_id,
-                ring_timeout_s=queue.ring_timeout_s,
-            )
+            language = handover.language if handover is not None else queue.language
+            self._spawn(self._originate_callback(action, agent_id, call_id, queue.name, language))
+            return
+        action = originate_agent_action(
+            phone=self.phones[agent_id],
+            agent_id=agent_id,
+            call_id=call_id,
+            caller_channel=held.call.channel or "",
+            channel_id=held.ring_channel_id,
+            ring_timeout_s=queue.ring_timeout_s,
+        )
         self._spawn(self._originate(action, agent_id, call_id))
 
     async def _originate(
@@ -1041,6 +1100,32 @@ class AcdService:
             agent = self.agents[agent_id]
             if agent.state is AgentState.RINGING and agent.current_call_id == call_id:
                 self._apply(states.ring_timeout(agent, call_id, self.clock()))
+
+    async def _originate_callback(
+        self,
+        action: dict[str, str | list[str]],
+        agent_id: str,
+        call_id: str,
+        queue: str,
+        language: str,
+    ) -> None:
+        """Ring the agent for a callback, with the recording variables the patient's leg
+        inherits (``[hotline-record-callback]`` announces and records once they answer)."""
+        if self.callback_recording is not None:
+            try:
+                recording = await self.callback_recording(queue, language)
+            except Exception as exc:  # not recorded is better than not called back
+                log.error("callback %s is not recorded: %s", call_id, exc)
+                recording = {}
+            action["Variable"] = [
+                *action["Variable"],
+                *(
+                    f"_{name}={recording[name]}"
+                    for name in RECORDING_VARIABLES
+                    if name in recording
+                ),
+            ]
+        await self._originate(action, agent_id, call_id)
 
     async def _hang_up_channel(self, channel_id: str) -> None:
         try:
@@ -1073,17 +1158,18 @@ class AcdService:
         exten: str,
         *,
         only_while_waiting: bool = True,
-    ) -> None:
+    ) -> bool:
         """Render ``text`` and move ``channel`` to ``context,exten,1``, which plays it.
         Announcements (``only_while_waiting``) are dropped once the call left the queue:
-        a Redirect then would pull the caller out of the agent's bridge."""
+        a Redirect then would pull the caller out of the agent's bridge. Returns whether
+        the caller was sent to hear it."""
         if self.prompts is None:
-            return
+            return False
         try:
             prompt = await self.prompts(text, language)
         except Exception as exc:  # a prompt that cannot be rendered is not worth a caller
             log.error("prompt for %s could not be rendered: %s", call_id, exc)
-            return
+            return False
         try:
             for action in (
                 {
@@ -1101,10 +1187,12 @@ class AcdService:
                 },
             ):
                 if only_while_waiting and call_id not in self.waiting:
-                    return
+                    return False
                 await self.ami.send(action)
         except CtiError as exc:  # the caller hung up meanwhile
             log.info("could not play to %s: %s", channel, exc)
+            return False
+        return True
 
     # -- after the AMI link comes back ------------------------------------------------
 
@@ -1157,7 +1245,8 @@ class AcdService:
                 log.exception("ACD tick failed")
 
     def tick(self) -> None:
-        """Overflow callers past their queue's limits, then say what is worth saying."""
+        """Overflow callers past their queue's limits, then say what is worth saying, and
+        push the waiting callers' deadlines forward (Hotline is alive)."""
         now = self.clock()
         moved = False
         for name, state in self._queue_states().items():
@@ -1171,11 +1260,35 @@ class AcdService:
             self._route()  # also picks up restored callbacks and retries once the link is up
         if self.announcements is not None and self.prompts is not None:
             self._announce(self.announcements, now)
+        if self.ami.connected:
+            self._push_deadlines(now)
+
+    def _push_deadlines(self, now: dt.datetime) -> None:
+        """The heartbeat (:mod:`acd.wait_deadline`): callers still in ``[hotline-wait]``
+        (queued, or their agent's phone ringing) keep waiting while Hotline runs."""
+        in_room = [c for c in self.waiting.values() if c.channel is not None] + [
+            h.call for h in self.held.values() if not h.bridged and h.call.channel is not None
+        ]
+        for call in in_room:
+            assert call.channel is not None
+            since = self._deadline_pushed.get(call.call_id, call.enqueued_at)
+            if not deadline_due(self.wait_deadline, now, since):
+                continue
+            self._deadline_pushed[call.call_id] = now
+            self._spawn(self._set_deadline(call.channel, deadline_value(self.wait_deadline, now)))
+
+    async def _set_deadline(self, channel: str, value: str) -> None:
+        action = {"Action": "Setvar", "Channel": channel, "Variable": DEADLINE_VARIABLE}
+        try:
+            await self.ami.send({**action, "Value": value})
+        except CtiError as exc:  # the caller left meanwhile: nothing to keep alive
+            log.debug("deadline of %s not pushed: %s", channel, exc)
 
     def _announce(self, policy: AnnouncementPolicy, now: dt.datetime) -> None:
         states_now: dict[str, QueueState] | None = None
         for call in list(self.waiting.values()):
-            if call.channel is None or call.call_id in self.held:
+            busy = call.call_id in self.held or call.call_id in self._confirming
+            if call.channel is None or busy:
                 continue
             waited = call.waited_s(now)
             if not announcement_due(policy, waited, self._announced.get(call.call_id)):
@@ -1212,8 +1325,8 @@ class AcdService:
                 )
             )
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Awaitable[object]) -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -201,13 +201,15 @@ class Hotline:
                 announcements=announcement_policy(settings.acd_announcements),
                 callbacks=callback_policy(settings.acd_callbacks),
                 region=settings.country,
+                callback_recording=notice.variables,  # the patient hears the notice
             )
             acd_journal = AcdJournal(bus, store)
             acd_journal.start()
             acd.restore(await acd_journal.saved_states())
             # Callbacks asked for in the last 12 h and not yet placed keep their places.
             since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=12)
-            acd.restore_callbacks(await acd_journal.pending_callbacks(since))
+            pending = await acd_journal.pending_callbacks(since)
+            acd.restore_callbacks(pending, await acd_journal.callback_findings(pending))
             await acd.start()
             web.app.state.services.acd = acd  # agents set their own state from the console
             recorder = AcdRecorder(bus=bus, service=recordings, store=store)

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from typing import Any
 
-from acd.service import CallAbandoned, CallBridged, CallEnded, CallQueued
+from acd.service import CallAbandoned, CallBridged, CallEnded, CallOffered, CallQueued
 from crm_store.gateway import StoreGateway
 from crm_store.repositories import RecordingRepository
 from cti.bus import EventBus, Subscription
@@ -23,7 +23,7 @@ from recordings.service import RecordingService
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("acd.queued", "acd.bridged", "acd.ended", "acd.abandoned")
+TOPICS = ("acd.queued", "acd.offered", "acd.bridged", "acd.ended", "acd.abandoned")
 
 
 class AcdRecorder:
@@ -35,6 +35,9 @@ class AcdRecorder:
         self.service = service
         self.store = store
         self._queued: dict[str, CallQueued] = {}
+        #: Callbacks being offered, by call id: their queue (a callback restored after a
+        #: restart was never queued in this run) and the patient leg records.
+        self._callbacks: dict[str, CallOffered] = {}
         self._subscription: Subscription | None = None
         self._finishing: set[asyncio.Task[None]] = set()
 
@@ -53,6 +56,8 @@ class AcdRecorder:
         match payload:
             case CallQueued():
                 self._queued[payload.call_id] = payload
+            case CallOffered(callback=True):
+                self._callbacks[payload.call_id] = payload
             case CallBridged():
                 await self._bridged(payload)
             case CallEnded():
@@ -62,14 +67,18 @@ class AcdRecorder:
                 task.add_done_callback(self._finishing.discard)
             case CallAbandoned():
                 self._queued.pop(payload.call_id, None)
+                self._callbacks.pop(payload.call_id, None)
 
     async def _bridged(self, bridged: CallBridged) -> None:
         queued = self._queued.get(bridged.call_id)
+        callback = self._callbacks.pop(bridged.call_id, None)
+        queue = callback.queue if callback else queued.queue if queued else None
         try:
             await self.service.start(
                 uniqueid=bridged.call_id,
-                channel=bridged.agent_channel,
-                queue=queued.queue if queued else None,
+                # A callback is recorded on the patient's leg ([hotline-record-callback]).
+                channel=bridged.caller_channel if callback else bridged.agent_channel,
+                queue=queue,
                 agent_id=None,  # the index's ids are looked up when the call has ended
                 agent_key=bridged.agent_id,
                 patient_id=queued.patient_id if queued else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -106,6 +106,19 @@ class IvrRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+    def findings_of(self, linkedids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored findings of each call's latest IVR session that has them, by the
+        call's linkedid (calls without any are left out)."""
+        keys = list(linkedids)
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            select(IvrSession.linkedid, IvrSession.findings)
+            .where(IvrSession.linkedid.in_(keys), IvrSession.findings.is_not(None))
+            .order_by(IvrSession.started_at, IvrSession.id)
+        )
+        return {linkedid: dict(findings) for linkedid, findings in rows if findings}
 
     def turns(self, session_id: int) -> list[IvrTurn]:
         """The session's turns in order (ORM rows, read-only use)."""

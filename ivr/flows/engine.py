@@ -209,6 +209,38 @@ class Findings:
     turns: int
     last_heard: str | None
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Findings:
+        """Findings back from :meth:`to_json`'s values (an IVR session's stored findings);
+        a missing or unknown value reads as nothing learnt."""
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
+
+        try:
+            identity = Identity(data.get("identity"))
+        except ValueError:
+            identity = Identity.UNKNOWN
+        slots = data.get("slots")
+        intents = data.get("intents")
+        turns = data.get("turns")
+        return cls(
+            reason=text("reason") or "",
+            language=text("language") or "",
+            identity=identity,
+            patient_id=text("patient_id"),
+            patient_name=text("patient_name"),
+            intent=text("intent"),
+            intents=tuple(i for i in intents if isinstance(i, str))
+            if isinstance(intents, list)
+            else (),
+            step=text("step") or "",
+            slots={str(k): str(v) for k, v in slots.items()} if isinstance(slots, dict) else {},
+            turns=turns if isinstance(turns, int) else 0,
+            last_heard=text("last_heard"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The findings as plain JSON values (what the IVR session stores)."""
         return {

@@ -137,6 +137,23 @@ def state_is(agent_id: str, state: AgentState) -> Callable[[Any], bool]:
     return lambda p: isinstance(p, StateChanged) and p.agent_id == agent_id and p.new is state
 
 
+async def answer_callback_question(caller: CallerSide, parked: Parked, key: str) -> None:
+    """Once the caller hears their number read back ([hotline-wait] ``callback-ask``),
+    they press ``key`` (sent from their phone's side of the Local channel)."""
+    await caller.log.wait_for(
+        lambda e: (
+            e.name == "UserEvent"
+            and e.get("UserEvent") == "HotlineWait"
+            and e.get("Phase") == "callback-asked"
+            and e.get("Uniqueid") == parked.uniqueid
+        ),
+        what="the callback question",
+        timeout_s=60,
+    )
+    phone_side = parked.channel.removesuffix(";1") + ";2"
+    await caller.ami.send({"Action": "PlayDTMF", "Channel": phone_side, "Digit": key})
+
+
 async def hung_up(caller: CallerSide, uniqueid: str, what: str, timeout_s: float = 60) -> None:
     """Wait until Asterisk reports the end of channel ``uniqueid``."""
     await caller.log.wait_for(

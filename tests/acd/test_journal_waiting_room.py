@@ -24,7 +24,9 @@ from acd.service import (
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.acd import AcdCallRecord, AcdRepository
+from crm_store.repositories.ivr import IvrRepository
 from cti.bus import EventBus
+from ivr.flows import Identity
 from tests.acd.live import Parked, handover_of
 
 T0 = dt.datetime(2030, 1, 7, 2, 0, tzinfo=dt.UTC)
@@ -115,6 +117,18 @@ async def test_callback_overflow_and_told_wait_land_on_the_call_record(database:
         store.close()
 
 
+def restoring_service(bus: EventBus) -> AcdService:
+    """An ACD with callbacks, as built at start-up before it restores them (no AMI yet)."""
+    return AcdService.build(  # type: ignore[arg-type]
+        bus=bus,
+        ami=None,
+        queues=[Queue("general", "general", "zh")],
+        agents=[],
+        phones={},
+        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
+    )
+
+
 async def test_callbacks_not_yet_placed_survive_a_restart_in_their_places(database: Database):
     def write(session: Session) -> None:
         repo = AcdRepository(session)
@@ -139,14 +153,7 @@ async def test_callbacks_not_yet_placed_survive_a_restart_in_their_places(databa
         await store.write(write)
         journal = AcdJournal(bus, store)
         pending = await journal.pending_callbacks(since=at(-12 * 3600))
-        service = AcdService.build(  # type: ignore[arg-type]
-            bus=bus,
-            ami=None,
-            queues=[Queue("general", "general", "zh")],
-            agents=[],
-            phones={},
-            callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-        )
+        service = restoring_service(bus)
         assert service.restore_callbacks(pending) == ["cb.1", "cb.2"]
         first, second = service.waiting["cb.1"], service.waiting["cb.2"]
         assert first.callback_requested and first.channel is None
@@ -154,6 +161,36 @@ async def test_callbacks_not_yet_placed_survive_a_restart_in_their_places(databa
         assert (second.priority, second.callback_attempts) == (PriorityClass.VIP, 1)
         assert first.sequence < second.sequence
         assert service.handovers["cb.2"].reason == "callback"
+    finally:
+        await bus.close()
+        store.close()
+
+
+async def test_restored_callback_pops_with_what_the_ivr_learnt_on_the_call(database: Database):
+    learnt = handover_of(Parked("cb.1", "Local/s@caller-sim-1;1"), "general", "7").findings
+
+    def write(session: Session) -> None:
+        repo = AcdRepository(session)
+        for key in ("cb.1", "cb.2"):
+            repo.call_queued(key, queue="general", priority="normal", patient_id=None, at=at(0))
+            repo.callback_requested(key, "+8613800138000", at(60))
+        ivr = IvrRepository(session)
+        sid = ivr.start_session(linkedid="cb.1", flow="main", language="zh", now=T0)
+        ivr.end_session(sid, outcome="to_agent", identity_verified=True, findings=learnt.to_json())
+
+    store = StoreGateway(database)
+    bus = EventBus()
+    try:
+        await store.write(write)
+        journal = AcdJournal(bus, store)
+        pending = await journal.pending_callbacks(since=at(-3600))
+        service = restoring_service(bus)
+        restored = service.restore_callbacks(pending, await journal.callback_findings(pending))
+        assert sorted(restored) == ["cb.1", "cb.2"]
+        assert service.handovers["cb.1"].findings == learnt  # verified, wanted to book
+        assert service.handovers["cb.1"].findings.identity is Identity.VERIFIED
+        # No IVR session stored: nothing is claimed about the caller.
+        assert service.handovers["cb.2"].findings.identity is Identity.UNKNOWN
     finally:
         await bus.close()
         store.close()

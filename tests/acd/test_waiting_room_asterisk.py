@@ -9,6 +9,7 @@ back are ``Local/<digits>@patient-sim`` (answers) or ``@patient-sim-noanswer``.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,12 +33,21 @@ from acd.service import (
     WaitAnnounced,
     WaitPrompts,
 )
+from acd.wait_deadline import WaitDeadlinePolicy
 from acd.wait_prompts import prompt_player
 from cti.asterisk import AsteriskRunner
 from cti.handover import HANDOVER_TOPIC
 from ivr.cli import prompt_cache_dir
 from ivr.prompts import PromptCache, PromptRenderer
-from tests.acd.live import Parked, Rig, handover_of, hung_up, park_caller, state_is
+from tests.acd.live import (
+    Parked,
+    Rig,
+    answer_callback_question,
+    handover_of,
+    hung_up,
+    park_caller,
+    state_is,
+)
 
 pytestmark = pytest.mark.asterisk
 
@@ -70,14 +80,10 @@ async def hang_up(rig: Rig, channel: str) -> None:
 async def test_callback_caller_keeps_their_place_and_is_called_back_when_their_turn_comes(
     make_rig, prompts
 ):
-    rig: Rig = await make_rig(
-        {"1101": "Local/1101@agent-sim"},
-        prompts=prompts,
-        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-    )
-    rig.service.login("1101", paused_reason="meeting")
+    rig = await callback_rig(make_rig, prompts, "1101")
     first = await queue_caller(rig)
     called_back = await queue_caller(rig, number=NUMBER, keys="1")
+    await answer_callback_question(rig.caller, called_back, "1")
     requested = await rig.seen.wait_for(is_(CallbackRequested), "callback request", 60)
     assert (requested.call_id, requested.number) == (called_back.uniqueid, E164)
 
@@ -115,12 +121,7 @@ async def test_callback_caller_keeps_their_place_and_is_called_back_when_their_t
 
 
 async def test_withheld_number_cannot_take_a_callback_and_keeps_holding(make_rig, prompts):
-    rig: Rig = await make_rig(
-        {"1102": "Local/1102@agent-sim"},
-        prompts=prompts,
-        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
-    )
-    rig.service.login("1102", paused_reason="meeting")
+    rig = await callback_rig(make_rig, prompts, "1102")
     caller = await queue_caller(rig, number="", keys="1")
     answer = await rig.seen.wait_for(
         lambda p: isinstance(p, CallbackRequested | CallbackRefused), "callback answer", 30
@@ -130,6 +131,47 @@ async def test_withheld_number_cannot_take_a_callback_and_keeps_holding(make_rig
     rig.service.resume("1102")
     await rig.seen.wait_for(is_(CallBridged, caller.uniqueid), "bridged after the refusal")
     await hang_up(rig, caller.channel)
+
+
+def callback_kept(call_id: str) -> Callable[[Any], bool]:
+    return lambda e: (
+        e.name == "UserEvent"
+        and e.get("UserEvent") == "HotlineWait"
+        and e.get("Phase") == "callback-kept"
+        and e.get("Uniqueid") == call_id
+    )
+
+
+async def callback_rig(make_rig: Any, prompts: WaitPrompts, agent: str) -> Rig:
+    """One agent, paused, and callbacks offered to patients who answer."""
+    rig: Rig = await make_rig(
+        {agent: f"Local/{agent}@agent-sim"},
+        prompts=prompts,
+        callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
+    )
+    rig.service.login(agent, paused_reason="meeting")
+    return rig
+
+
+async def test_caller_who_presses_2_or_nothing_after_the_number_is_read_back_keeps_holding(
+    make_rig, prompts
+):
+    rig = await callback_rig(make_rig, prompts, "1110")
+    declined = await queue_caller(rig, number=NUMBER, keys="1")
+    await answer_callback_question(rig.caller, declined, "2")
+    silent = await queue_caller(rig, number="13900139000", keys="1")
+    for parked in (declined, silent):
+        await rig.caller.log.wait_for(
+            callback_kept(parked.uniqueid), what="back to holding", timeout_s=60
+        )
+        assert rig.service.waiting[parked.uniqueid].channel == parked.channel
+    assert not rig.seen.of(CallbackRequested)
+    rig.service.resume("1110")
+    offer = await rig.seen.wait_for(is_(CallOffered), "the first caller's offer", 30)
+    assert offer.call_id == declined.uniqueid and not offer.callback  # their place kept
+    await rig.seen.wait_for(is_(CallBridged, declined.uniqueid), "bridged", 30)
+    for parked in (declined, silent):
+        await hang_up(rig, parked.channel)
 
 
 async def test_callback_patient_who_does_not_answer_is_retried_then_recorded_failed(
@@ -144,6 +186,7 @@ async def test_callback_patient_who_does_not_answer_is_retried_then_recorded_fai
     )
     rig.service.login("1103", paused_reason="meeting")
     caller = await queue_caller(rig, number=NUMBER, keys="1")
+    await answer_callback_question(rig.caller, caller, "1")
     await rig.seen.wait_for(is_(CallbackRequested), "callback request", 60)
     rig.service.resume("1103")
     first = await rig.seen.wait_for(is_(CallbackResult), "first attempt", 40)
@@ -270,6 +313,8 @@ async def test_wait_limit_still_sends_the_caller_to_the_fallback_despite_announc
         prompts=prompts,
         callbacks=CallbackPolicy("Local/{digits}@patient-sim"),
         announcements=AnnouncementPolicy(first_after_s=0, every_s=1),
+        # No heartbeat within the test: the arrival's wait limit is the one that holds.
+        wait_deadline=WaitDeadlinePolicy(every_s=600, grace_s=660),
     )
     # Nobody is logged in: the caller only hears the callback offer, again and again.
     caller = await queue_caller(rig, number=NUMBER, wait_max_s=8)
@@ -291,6 +336,42 @@ async def test_wait_limit_still_sends_the_caller_to_the_fallback_despite_announc
             break
         await asyncio.sleep(0.1)
     assert caller.uniqueid not in rig.service.waiting  # the ACD let go of them
+    await hang_up(rig, caller.channel)
+
+
+def fell_back(rig: Rig, call_id: str) -> Callable[[Any], bool]:
+    return lambda e: (
+        e.name == "UserEvent"
+        and e.get("UserEvent") == "HotlineFallback"
+        and e.get("Uniqueid") == call_id
+    )
+
+
+async def test_caller_keeps_waiting_past_the_wait_limit_while_hotline_runs_and_falls_back_after_it_stops(  # noqa: E501
+    make_rig,
+):
+    grace_s = 6
+    rig: Rig = await make_rig(
+        {"1109": "Local/1109@agent-sim"},
+        wait_deadline=WaitDeadlinePolicy(every_s=2, grace_s=grace_s),
+    )
+    rig.service.login("1109", paused_reason="meeting")  # nobody takes the call
+    caller = await queue_caller(rig, wait_max_s=8)
+    await asyncio.sleep(20)  # well past the arrival's wait limit
+    assert not [e for e in rig.caller.log.events if fell_back(rig, caller.uniqueid)(e)]
+    assert caller.uniqueid in rig.service.waiting  # still holding, place kept
+
+    await rig.service.close()  # Hotline stops: no more heartbeats
+    stopped_at = time.time()
+    deadline = await rig.caller.ami.send(
+        {"Action": "Getvar", "Channel": caller.channel, "Variable": "HOTLINE_WAIT_UNTIL"}
+    )
+    # The deadline the dialplan holds is at most the grace after the last heartbeat.
+    assert int(deadline.get("Value")) <= stopped_at + grace_s + 1
+    fallback = await rig.caller.log.wait_for(
+        fell_back(rig, caller.uniqueid), what="the caller's fallback", timeout_s=60
+    )
+    assert fallback.get("Reason") == "wait-timeout"
     await hang_up(rig, caller.channel)
 
 

@@ -17,6 +17,7 @@ from acd.announcements import (
     announcement,
     announcement_due,
     announcement_text,
+    callback_ask_text,
     callback_confirmed_text,
     overflow_message_text,
 )
@@ -104,6 +105,13 @@ def test_the_number_is_read_back_digit_by_digit_in_national_form():
     digits = spoken_digits("+8613800138000", "CN")
     assert digits == "1 3 8 0 0 1 3 8 0 0 0"
     assert digits in callback_confirmed_text(digits, "en")
+
+
+def test_the_number_read_back_asks_1_to_confirm_and_2_to_keep_holding_in_both_languages():
+    digits = "1 3 8"
+    zh, en = callback_ask_text(digits, "zh"), callback_ask_text(digits, "en")
+    assert digits in zh and "按1" in zh and "按2" in zh
+    assert digits in en and "press 1" in en and "press 2" in en
 
 
 def test_overflow_messages_exist_in_both_languages():
