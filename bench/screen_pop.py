@@ -61,8 +61,13 @@ PASSWORD = "bench-pass-123"
 class AcceptingAmi:
     """Stands in for the AMI link: accepts every action (Originate, Hangup)."""
 
+    connected = True
+
     def __init__(self) -> None:
         self.sent = 0
+
+    def on_login(self, _hook: Any) -> None:
+        """The link never drops here: nothing to resynchronise."""
 
     async def send(self, _action: Any) -> None:
         self.sent += 1
@@ -175,7 +180,7 @@ async def main() -> None:
         call_id = f"1800000000.{serial}"
         bus.publish(HANDOVER_TOPIC, handover(call_id, patient_ids[agent_index]))
         await bus.drain()
-        event = ami_event("UserEvent", UserEvent="HotlineWait", Uniqueid=call_id)
+        event = ami_event("UserEvent", UserEvent="HotlineWait", Phase="waiting", Uniqueid=call_id)
         if measure:
             arrivals[call_id] = event.received_at
         got.setdefault(call_id, asyncio.Event())

@@ -163,7 +163,7 @@ async def main() -> None:
         call_id = f"1800000000.{k}"
         bus.publish(HANDOVER_TOPIC, handover(call_id, patient))
         await bus.drain()
-        event = ami_event("UserEvent", UserEvent="HotlineWait", Uniqueid=call_id)
+        event = ami_event("UserEvent", UserEvent="HotlineWait", Phase="waiting", Uniqueid=call_id)
         bus.publish("ami.UserEvent", event)
         seen = await all_boards(lambda b: general(b)["waiting"] == 1)
         live += [(t - event.received_at) * 1000 for t in seen]
