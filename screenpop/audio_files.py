@@ -49,11 +49,11 @@ def audit_play(
 
 def audio_response(path: Path | str, *, download: bool, filename: str) -> FileResponse:
     """The WAV, inline for the browser's player (range requests answered with 206) or as
-    an attachment named ``filename``; never cached (patient data)."""
+    an attachment named ``filename``. Never cached (patient data): the app's security-header
+    middleware sends ``Cache-Control: no-store`` on every non-static response."""
     return FileResponse(
         path,
         media_type="audio/wav",
         filename=filename if download else None,
         content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "no-store"},
     )
