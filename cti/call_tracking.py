@@ -11,16 +11,16 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from panoramisk.message import Message
 from sqlalchemy.orm import Session
 
 from crm_store.gateway import StoreGateway
 from crm_store.repositories.calls import CallRepository, CallSnapshot
+from crm_store.write_batcher import WriteBatcher
 from cti.ami import AmiClient, AmiEvent
 from cti.bus import EventBus, Subscription
 from cti.caller_identification import CallerIdentifier
@@ -30,66 +30,20 @@ from cti.tracker import TRACKED_EVENTS, CallChange, CallTracker, ChangeKind, Cha
 log = logging.getLogger(__name__)
 
 
-class CallJournal:
+class CallJournal(WriteBatcher[CallSnapshot]):
     """Writes call snapshots to the store in batches; the newest snapshot of a call wins."""
 
     def __init__(self, store: StoreGateway, *, max_delay_s: float = 0.05) -> None:
-        self.store = store
-        self.max_delay_s = max_delay_s
-        self.written = 0
-        self._pending: dict[str, CallSnapshot] = {}
-        self._wakeup = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="call-journal")
-
-    def enqueue(self, snapshot: CallSnapshot) -> None:
-        self._pending[snapshot.linkedid] = snapshot
-        self._idle.clear()
-        self._wakeup.set()
-
-    async def flush(self) -> None:
-        """Wait until everything enqueued so far is in the store."""
-        while self._pending or not self._idle.is_set():
-            self._wakeup.set()
-            await self._idle.wait()
-
-    async def close(self) -> None:
-        await self.flush()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            await asyncio.sleep(self.max_delay_s)  # let a burst of events coalesce
-            batch = list(self._pending.values())
-            self._pending.clear()
-            if batch:
-                try:
-                    await self.store.write(functools.partial(_save_all, batch=batch))
-                    self.written += len(batch)
-                except Exception:
-                    # Keep the calls for the next attempt rather than lose them.
-                    log.exception("could not write %d call records; will retry", len(batch))
-                    for snap in batch:
-                        self._pending.setdefault(snap.linkedid, snap)
-                    await asyncio.sleep(1.0)
-                    self._wakeup.set()
-                    continue
-            if not self._pending:
-                self._idle.set()
+        super().__init__(
+            store,
+            _save_all,
+            name="call-journal",
+            max_delay_s=max_delay_s,
+            key=lambda snapshot: snapshot.linkedid,
+        )
 
 
-def _save_all(session: Session, *, batch: list[CallSnapshot]) -> None:
+def _save_all(session: Session, batch: Sequence[CallSnapshot]) -> None:
     CallRepository(session).save_many(batch)
 
 

@@ -33,6 +33,7 @@ from ivr.cli import flows_dir, hospital_names, prompt_cache_dir
 from ivr.flows import FlowEngine, load_flows
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Recognizer
+from ivr.session_journal import IvrJournal
 from ivr.voice_messages import VoiceMessageStore
 from recordings import MonitorDir, RecordingService
 from recordings.acd_link import AcdRecorder
@@ -63,6 +64,7 @@ class Hotline:
     ami: AmiClient
     tracker: CallTracker
     journal: CallJournal
+    ivr_journal: IvrJournal
     tracking: CallTrackingService
     identifier: CallerIdentifier
     prompts: PromptCache
@@ -132,6 +134,8 @@ class Hotline:
         notice = CallerNotice(
             recordings.policy, RenderedNotice(prompts, layout, default=settings.language)
         )
+        ivr_journal = IvrJournal(store)
+        ivr_journal.start()
         ivr = IvrCallApp(
             engine=FlowEngine(flows, default_language=settings.language.value),
             executor=ActionExecutor(store, settings),
@@ -139,7 +143,7 @@ class Hotline:
             prompts=prompts,
             renderer=renderer,
             layout=layout,
-            store=store,
+            journal=ivr_journal,
             bus=bus,
             hospital_names=hospital_names(settings),
             handover_context=handover_target(settings),
@@ -223,6 +227,7 @@ class Hotline:
             ami=ami,
             tracker=tracker,
             journal=journal,
+            ivr_journal=ivr_journal,
             tracking=tracking,
             identifier=identifier,
             prompts=prompts,
@@ -258,6 +263,7 @@ class Hotline:
         if self.dialer is not None:
             await self.dialer.close()
         await self.agi.close()
+        await self.ivr_journal.close()  # the IVR's last sessions end as the AGI closes
         if self.acd is not None:
             await self.acd.close()
         if self.audio is not None:

@@ -40,10 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.orm import Session
-
-from crm_store.gateway import StoreGateway
-from crm_store.repositories.ivr import IvrRepository
+from crm_store.repositories.ivr import TurnRow
 from cti.asterisk.provisioner import InstanceLayout
 from cti.bus import EventBus
 from cti.caller_identification import CallerIdentifier
@@ -84,6 +81,7 @@ from ivr.flows import (
 )
 from ivr.prompts import PromptCache, PromptRenderer
 from ivr.recognition import Grammar, Outcome, RecognitionResult
+from ivr.session_journal import IvrJournal, JournalledSession
 from ivr.voice_messages import VoiceMessageStore
 
 log = logging.getLogger(__name__)
@@ -96,6 +94,8 @@ AFTER_GOODBYE = "hotline-hangup,s,1"
 ESCAPE_DIGITS = "0123456789*#"
 #: The key that ends a voice message the caller is done with.
 _END_MESSAGE = "#"
+#: The key that ends a digit entry early (Asterisk's GET DATA stops on it alone).
+_END_ENTRY = "#"
 #: Longest wait between two keys of a multi-digit answer.
 INTER_DIGIT_MS = 3000
 #: How long a full multi-digit answer waits for its terminator key.
@@ -207,6 +207,19 @@ class KeypadMedia:
         code = response.result_int
         return chr(code) if code > 0 else ""
 
+    async def _more_digits(self, count: int, terminator: str | None) -> str:
+        """Up to ``count`` more keys, each within ``INTER_DIGIT_MS`` of the last, in one
+        ``GET DATA`` (one AGI round trip for a whole number, not one per key: at hundreds
+        of calls the per-key commands were a fifth of the IVR's work). Asterisk ends it
+        on ``#`` without returning the key; it is put back when ``#`` is the step's
+        terminator (the flow loader allows no other)."""
+        response = await self.session.command("GET DATA", "", INTER_DIGIT_MS, count)
+        keys = response.result
+        timed_out = response.data == "timeout"
+        if not timed_out and len(keys) < count and terminator == _END_ENTRY:
+            keys += terminator
+        return keys
+
     async def listen(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
         if listen.voice_message is not None:
             return await self._voice_message(listen, prompts, typed)
@@ -226,13 +239,10 @@ class KeypadMedia:
             if not digits:
                 return NoInput(at=time.monotonic())
         spec = listen.dtmf
-        while len(digits) < spec.max_digits and not (
+        if len(digits) < spec.max_digits and not (
             spec.terminator and digits.endswith(spec.terminator)
         ):
-            more = await self._digit(INTER_DIGIT_MS)
-            if not more:
-                break
-            digits += more
+            digits += await self._more_digits(spec.max_digits - len(digits), spec.terminator)
         if spec.terminator and len(digits) == spec.max_digits:
             # A caller who keys all the digits and then the terminator ("#") means one
             # answer: take the terminator with it rather than as the next step's answer.
@@ -385,14 +395,13 @@ class _Call:
     uniqueid: str
     channel: str
     caller_number: str | None = None  # as received; None when withheld or tampered
-    ivr_session: int | None = None
+    ivr_session: JournalledSession | None = None
     typed: str = ""
     pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
     next_context: str | None = None
     next_variables: dict[str, str] = field(default_factory=dict)
     transient: list[Path] = field(default_factory=list)
     voice_messages: list[Path] = field(default_factory=list)  # kept, not (yet) filed
-    storing: list[asyncio.Task[None]] = field(default_factory=list)  # turn rows on their way
 
 
 #: Channel variables a hand-over sets on the caller before the dialplan takes them on
@@ -412,7 +421,7 @@ class IvrCallApp:
         prompts: PromptCache,
         renderer: PromptRenderer,
         layout: InstanceLayout,
-        store: StoreGateway,
+        journal: IvrJournal,
         bus: EventBus,
         hospital_names: Mapping[Language, str],
         handover_context: str,
@@ -427,7 +436,7 @@ class IvrCallApp:
         self.prompts = prompts
         self.renderer = renderer
         self.layout = layout
-        self.store = store
+        self.journal = journal
         self.bus = bus
         self.hospital = {language.value: name for language, name in hospital_names.items()}
         self.handover_context = handover_context
@@ -454,7 +463,6 @@ class IvrCallApp:
             log.info("IVR %s: Hotline stopping; the dialplan takes the caller", call.uniqueid)
             return
         finally:
-            await self._stored(call)
             for path in call.transient:
                 path.unlink(missing_ok=True)
             if call.voice_messages:  # recorded, but no complaint was filed with them
@@ -512,7 +520,7 @@ class IvrCallApp:
     ) -> None:
         state = self.engine.new_session()
         state, effects = self.engine.next(state, started)
-        call.ivr_session = await self._start_session(call, state.language, started.patient_id)
+        self._open_session(call, state.language, started.patient_id)
         try:
             while effects:
                 event = await self._carry_out(call, effects, media)
@@ -521,7 +529,7 @@ class IvrCallApp:
                 state, effects = self.engine.next(state, event)
         except (AgiHangup, CallGone):
             state, effects = self.engine.next(state, CallerHangup(at=time.monotonic()))
-            await self._record(call, [e for e in effects if isinstance(e, RecordTurn)])
+            self._record(call, [e for e in effects if isinstance(e, RecordTurn)])
             await self._end(call, "caller_hangup", self.engine.findings(state, "caller_hangup"))
             raise AgiHangup(f"caller {call.uniqueid} hung up during the IVR") from None
         except asyncio.CancelledError:
@@ -534,7 +542,7 @@ class IvrCallApp:
         """Carry out one batch of effects; the event that answers it (None: the IVR is
         done with this call)."""
         turns = [e for e in effects if isinstance(e, RecordTurn)]
-        await self._record(call, turns)
+        self._record(call, turns)
         plays: list[Play] = []
         for effect in effects:
             if isinstance(effect, Play):
@@ -617,63 +625,39 @@ class IvrCallApp:
 
     # -- the store --
 
-    async def _start_session(self, call: _Call, language: str, patient_id: str | None) -> int:
+    def _open_session(self, call: _Call, language: str, patient_id: str | None) -> None:
         # The flow language the caller is served in, whichever it is (the Korean test
         # flow's "ko" included): not a patient's PreferredLanguage.
         pid = int(patient_id) if patient_id and patient_id.isdigit() else None
-        return await self.store.write(
-            lambda s: IvrRepository(s).start_session(
-                linkedid=call.uniqueid, flow="main", language=language, patient_id=pid
-            )
+        call.ivr_session = self.journal.open(
+            linkedid=call.uniqueid, flow="main", language=language, patient_id=pid
         )
 
-    async def _record(self, call: _Call, turns: list[RecordTurn]) -> None:
-        if not turns or call.ivr_session is None:
-            return
-        session_id = call.ivr_session
-
-        def add(s: Session) -> None:
-            repository = IvrRepository(s)
-            for turn in turns:
-                repository.add_turn(
-                    session_id,
-                    step=turn.step,
-                    prompt=turn.prompt,
-                    heard=turn.heard,
-                    dtmf=turn.dtmf,
-                    confidence=turn.confidence,
-                    chosen_action=turn.action,
-                    duration_ms=turn.duration_ms,
-                )
-
-        # The caller's next prompt does not wait for the row: under a burst of calls the
-        # store's one writer thread queues (writes p50 564 ms at 200 calls, all in the
-        # turn). Rows still land in order (one writer, FIFO); _end waits for them.
-        call.storing.append(asyncio.ensure_future(self.store.write(add)))
-
-    async def _stored(self, call: _Call) -> None:
-        """Wait for the call's turn rows to be stored; log (don't raise) a lost one: the
-        caller is better served by the flow carrying on than by the fallback queue."""
-        storing, call.storing = call.storing, []
-        for outcome in await asyncio.gather(*storing, return_exceptions=True):
-            if isinstance(outcome, Exception):
-                log.error("IVR %s: a turn was not stored: %s", call.uniqueid, outcome)
+    def _record(self, call: _Call, turns: list[RecordTurn]) -> None:
+        """Queue the turns' rows: the caller's next prompt does not wait for them (the
+        journal stores every call's rows together; the session's end waits for them)."""
+        if turns and call.ivr_session is not None:
+            self.journal.add_turns(
+                call.ivr_session,
+                [
+                    TurnRow(
+                        t.step, t.prompt, t.heard, t.dtmf, t.confidence, t.action, t.duration_ms
+                    )
+                    for t in turns
+                ],
+            )
 
     async def _end(self, call: _Call, outcome: str, findings: Findings) -> None:
-        await self._stored(call)  # the turns first: an ended session has all its rows
         if call.ivr_session is None:
             return
-        session_id, call.ivr_session = call.ivr_session, None
+        session, call.ivr_session = call.ivr_session, None
         raw = findings.patient_id
-        pid = int(raw) if raw and raw.isdigit() else None
-        await self.store.write(
-            lambda s: IvrRepository(s).end_session(
-                session_id,
-                outcome=outcome[:32],
-                identity_verified=findings.identity is Identity.VERIFIED,
-                patient_id=pid,
-                findings=findings.to_json(),
-            )
+        await self.journal.end(
+            session,
+            outcome=outcome[:32],
+            identity_verified=findings.identity is Identity.VERIFIED,
+            patient_id=int(raw) if raw and raw.isdigit() else None,
+            findings=findings.to_json(),
         )
 
 

@@ -560,6 +560,11 @@ class _Checker:
                 if high < low:
                     f.problem(spec, "max", f"digits: max {high} is less than min {low}")
                 terminator = f.key(spec, "terminator") if "terminator" in spec else "#"
+                if terminator not in (None, "#"):
+                    # Keypad entry is Asterisk's GET DATA, which only "#" ends early.
+                    f.problem(
+                        spec, "terminator", f'digits: terminator must be "#", not {terminator!r}'
+                    )
                 slot = f.text(spec, "slot", "digits", required=True)
                 fields["digits"] = DigitsSpec(slot, low, max(low, high), terminator)
         elif kind is StepKind.FREE_FORM:

@@ -252,3 +252,8 @@ def test_a_voice_message_text_only_knows_its_seconds(tree: Path):
     assert f"{file}:{line}: placeholder {{minutes}} is not provided by any action or slot" in (
         problems_at(tree)
     )
+
+
+def test_a_digit_entry_ends_early_only_on_hash(tree: Path):
+    file, line = edit(tree, "en/complaints.yaml", 'terminator: "#"', 'terminator: "*"')
+    assert f"{file}:{line}: digits: terminator must be \"#\", not '*'" in problems_at(tree)

@@ -59,7 +59,7 @@ async def speech_ivr(
         prompts=hotline.prompts,
         renderer=hotline.renderer,
         layout=asterisk.layout,
-        store=hotline.store,
+        journal=hotline.ivr_journal,
         bus=hotline.bus,
         hospital_names=hospital_names(hotline.settings),
         handover_context=hotline.handover_target,
