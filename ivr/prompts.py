@@ -76,6 +76,8 @@ TELEPHONE_SAMPLE_RATE = 8000
 FORMAT_VERSION = "wav-pcm16-mono-8000/sox-gain-3-rate-v-gain-n-3/1"
 MAX_PROMPT_CHARS = 2000
 DEFAULT_RATE = 160
+#: How often a cached prompt the IVR keeps playing is looked for on disk again.
+RECHECK_S = 10.0
 
 ESPEAK_HELP = (
     "install espeak-ng with `apt-get install espeak-ng libespeak-ng1` (Debian/Ubuntu; "
@@ -601,6 +603,7 @@ class PromptCache:
         self.stats = CacheStats()
         self._remembered = remembered  # prompts kept in memory (beyond: a header read)
         self._known: dict[str, PromptFile] = {}
+        self._seen_at: dict[str, float] = {}  # when each known file was last seen on disk
         self._in_flight: dict[str, asyncio.Task[PromptFile]] = {}
 
     def key(self, text: str, voice: str) -> str:
@@ -625,7 +628,7 @@ class PromptCache:
         path = self.path_for_key(key)
 
         known = self._known.get(key)
-        if known is not None and path.exists():
+        if known is not None and self._still_there(key, path):
             self.stats.hits += 1
             return known
         task = self._in_flight.get(key)
@@ -667,10 +670,24 @@ class PromptCache:
             self._remember(key, task.result())
             self.stats.renders += 1
 
+    def _still_there(self, key: str, path: Path) -> bool:
+        """Whether a remembered file is still on disk (someone may clear the cache): looked
+        at again once every ``RECHECK_S``, not on every play — hundreds of calls play the
+        same prompts, and a stat each was a noticeable share of the IVR's time."""
+        now = time.monotonic()
+        if now - self._seen_at.get(key, -RECHECK_S) < RECHECK_S:
+            return True
+        if not path.exists():
+            return False
+        self._seen_at[key] = now
+        return True
+
     def _remember(self, key: str, prompt: PromptFile) -> None:
         self._known[key] = prompt
         if len(self._known) > self._remembered:
-            del self._known[next(iter(self._known))]  # the oldest
+            oldest = next(iter(self._known))
+            del self._known[oldest]
+            self._seen_at.pop(oldest, None)
 
     def _render_into_cache(self, key: str, path: Path, text: str, voice: str) -> PromptFile:
         try:
