@@ -3,7 +3,8 @@
 A simulated call is one AMI ``Originate`` of ``Local/s@caller-sim`` into
 ``[caller-sim-inbound]`` (dialplans/simulation.conf): the ``;1`` half presents the caller
 ID and enters ``[hotline-inbound]`` exactly as a trunk call would; the ``;2`` half is the
-caller's phone, which plays audio, keys DTMF and keeps sending silence frames. Caller ID
+caller's phone, which plays audio, keys DTMF and keeps sending silence frames (or, quiet,
+sends nothing while its caller is silent). Caller ID
 travels base64-encoded in channel variables, so even a name with CR/LF reaches Asterisk
 without passing through an AMI header.
 """
@@ -67,6 +68,10 @@ class SimulatedCaller:
     script: Sequence[ScriptStep] = ()
     hold_s: int = 10
     hold_audio: str | None = None  # a file (as Asterisk sees it) looped while holding
+    #: While holding, send no audio at all (a phone with silence suppression): a keypad
+    #: caller's phone need not stream silence; a speaking caller's must (silence
+    #: detection needs real frames).
+    quiet: bool = False
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
@@ -98,6 +103,8 @@ def originate_action(caller: SimulatedCaller) -> dict[str, str | list[str]]:
         if not re.fullmatch(r"/[A-Za-z0-9/._-]+", caller.hold_audio):
             raise ValueError(f"hold audio {caller.hold_audio!r} is not a plain file path")
         variables.append(f"SIM_HOLD_AUDIO={caller.hold_audio}")
+    if caller.quiet:
+        variables.append("SIM_HOLD_QUIET=1")
     if caller.script:
         variables.append("SIM_AUDIO=" + "&".join(step.render() for step in caller.script))
     return {
