@@ -413,11 +413,11 @@ class ActionExecutor:
         if not ticket:
             return "not_found", {}
         try:
-            view = await self.store.read(lambda s: ComplaintRepository(s).get(ticket))
+            status = await self.store.read(lambda s: ComplaintRepository(s).status_of(ticket))
         except ComplaintNotFound:
             return "not_found", {}
         texts = _STATUS_TEXT.get(call.speech, _STATUS_TEXT[Language.ENGLISH])
-        return "found", {"complaint_status_text": texts[view.status]}
+        return "found", {"complaint_status_text": texts[status]}
 
     async def _hospital_info(self, call: _Call) -> tuple[str, dict[str, str]]:
         topic = call.params.get("topic", "")

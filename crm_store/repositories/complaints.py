@@ -143,6 +143,17 @@ class ComplaintRepository:
             raise ComplaintNotFound(ticket_number)
         return _view(complaint)
 
+    def status_of(self, ticket_number: str) -> ComplaintStatus:
+        """Only the ticket's status (what the IVR reads out to a caller asking): one
+        indexed lookup, none of the history :meth:`get` loads. ComplaintNotFound if no
+        such ticket."""
+        status = self.session.scalar(
+            select(Complaint.status).where(Complaint.ticket_number == ticket_number)
+        )
+        if status is None:
+            raise ComplaintNotFound(ticket_number)
+        return status
+
     def with_voice_messages(self, *, limit: int = 500) -> list[VoiceMessageListing]:
         """Complaints that carry a voice message, newest first (at most ``limit``)."""
         return self._voice_messages(Complaint.voice_message_path.is_not(None), limit=limit)

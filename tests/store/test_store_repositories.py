@@ -409,10 +409,13 @@ def test_complaints_by_ticket_number(database: Database) -> None:
         ]
         assert done.response and done.opened_at.tzinfo is not None
         complaints.change_status(ticket, ComplaintStatus.CLOSED)
+        assert complaints.status_of(ticket) is ComplaintStatus.CLOSED
         with pytest.raises(InvalidTransition):
             complaints.change_status(ticket, ComplaintStatus.RESPONDED)
         with pytest.raises(ComplaintNotFound):
             complaints.get("000000000")
+        with pytest.raises(ComplaintNotFound):
+            complaints.status_of("000000000")
 
 
 def test_audit_log_write_and_read(database: Database) -> None:
