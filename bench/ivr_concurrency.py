@@ -29,8 +29,9 @@ Beside them, Asterisk alone (no Hotline) is measured with the same simulated pho
 prompt playing to each: what one audio frame stream costs on this machine bounds every
 figure here (``asterisk_prompt_stream_cpu_ms_per_s``).
 
-Each level also prints the CPU it cost: this process (Hotline and the simulated callers'
-driver, which is light: one AMI action per key) and Asterisk, per call and per turn.
+The simulated phones (placing calls, keying answers: an AMI action per key) run in a
+process of their own, as phones are not Hotline; the IVR's notices reach them over a pipe.
+Each level prints the CPU it cost per call: Hotline's process, Asterisk, the phones.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,12 +57,14 @@ from figures import Figure, at_least, machine, percentile, report
 
 from crm_store.enums import BookingChannel, ComplaintCategory
 from crm_store.repositories import ComplaintRepository
+from cti.ami import AmiClient
 from cti.asterisk.media import write_silence
 from cti.asterisk.provisioner import AsteriskRunner
+from cti.bus import EventBus
 from cti.errors import AmiActionFailed
 from cti.service import Hotline
 from cti.settings import Environment, Settings
-from cti.simulator import SimulatedCaller, originate_action, place_call
+from cti.simulator import SimulatedCaller, originate_action
 from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening, PromptPlayed
 
 OFFSET = 470
@@ -118,11 +124,198 @@ async def loop_lag(samples: list[float], period_s: float = 0.01) -> None:
 class Journey:
     uniqueid: str = ""
     channel: str = ""
-    events: asyncio.Queue[Listening | PromptPlayed] = field(default_factory=asyncio.Queue)
+    events: asyncio.Queue[Notice] = field(default_factory=asyncio.Queue)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the IVR said of a call, forwarded to the phones' process: listening at
+    ``step``, or (``step`` None) a prompt that played ``heard_s`` through to its end."""
+
+    uniqueid: str
+    step: str | None
+    at: float  # time.monotonic(): one clock for both processes
+    heard_s: float = 0.0
+
+
+@dataclass
+class Phones:
+    """The level's callers as their phones saw it (sent back by the phones' process)."""
+
+    turns: list[float] = field(default_factory=list)
+    menu_turns: list[float] = field(default_factory=list)
+    durations: list[float] = field(default_factory=list)
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    dropped: int = 0
+    cpu_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class PhonesJob:
+    """One level for the phones' process: ``calls`` callers over ``ramp_s``."""
+
+    ticket: str
+    calls: int
+    quiet: bool
+    ramp_s: float
+
+
+def phones_process(settings: Settings, jobs: Connection, notices: Connection) -> None:
+    """The simulated callers' phones, in a process of their own as phones are: they
+    place the calls and key the answers over their own AMI link, so Hotline's process
+    (and its CPU figure) holds only Hotline. Serves level after level until told None."""
+    asyncio.run(_serve_phones(settings, jobs, notices))
+
+
+async def _serve_phones(settings: Settings, jobs: Connection, notices: Connection) -> None:
+    # No events: each call's channel ids are chosen here (Originate's ChannelId), and
+    # AMI actions name a channel by its id as well as by its name.
+    ami = AmiClient.from_settings(settings, EventBus(), events="off")
+    await ami.start()
+    loop = asyncio.get_running_loop()
+    journeys: dict[str, Journey] = {}
+
+    def on_notices() -> None:
+        while notices.poll():
+            notice: Notice = notices.recv()
+            journey = journeys.get(notice.uniqueid)
+            if journey is not None:
+                journey.events.put_nowait(notice)
+
+    loop.add_reader(notices.fileno(), on_notices)
+    try:
+        while True:
+            job: PhonesJob | None = await loop.run_in_executor(None, jobs.recv)
+            if job is None:
+                return
+            cpu_before = time.process_time()
+            phones = await _level(ami, job, journeys)
+            phones.cpu_s = time.process_time() - cpu_before
+            jobs.send(phones)
+    finally:
+        loop.remove_reader(notices.fileno())
+        await ami.close()
+
+
+async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -> Phones:
+    phones = Phones()
+
+    async def one(k: int) -> None:
+        await asyncio.sleep(job.ramp_s * k / job.calls)
+        caller = SimulatedCaller(
+            number=f"1390000{k:04d}", hold_s=int(JOURNEY_S) + 30, quiet=job.quiet
+        )
+        journey = Journey(uuid.uuid4().hex)
+        journeys[journey.uniqueid] = journey
+        began = time.monotonic()
+
+        async def reach(step: str) -> tuple[float, float]:
+            """When the IVR listened at ``step``, and the seconds of prompts the caller
+            heard through to their end before that (the ticket's status is read out in
+            full before the next question: listening, not the IVR's work)."""
+            heard_s = 0.0
+            while True:
+                notice = await journey.events.get()
+                if notice.step is None:
+                    heard_s += notice.heard_s
+                elif notice.step == step:
+                    return notice.at, heard_s
+
+        async def press(digits: str) -> float:
+            """Key ``digits``; when the last key was sent (the turn's clock starts)."""
+            sent = time.monotonic()
+            for n, digit in enumerate(digits):
+                if n:
+                    await asyncio.sleep(KEY_GAP_S)
+                sent = time.monotonic()
+                # Received on the IVR's own channel: PlayDTMF *sending* from the caller's
+                # half sleeps 100 ms per key inside Asterisk's thread for this AMI
+                # session, so every caller's keys queued behind each other (50 callers x
+                # 13 keys = 65 s) and the bench measured its own driver, not the IVR.
+                await ami.send(
+                    {
+                        "Action": "PlayDTMF",
+                        "Channel": journey.uniqueid,
+                        "Digit": digit,
+                        "Duration": "100",
+                        "Receive": "true",
+                    }
+                )
+            return sent
+
+        try:
+            async with asyncio.timeout(JOURNEY_S):
+                await ami.send(
+                    {
+                        **originate_action(caller),
+                        "ChannelId": journey.uniqueid,  # the ;1 half: the IVR's call
+                        "OtherChannelId": journey.uniqueid + "-phone",
+                    }
+                )
+                await reach("main.menu")
+                for keys, following in (
+                    ("5", "complaints.status"),
+                    (job.ticket + "#", "main.anything_else"),
+                ):
+                    sent = await press(keys)
+                    listened, heard_s = await reach(following)
+                    phones.turns.append(listened - sent - heard_s)
+                    if keys == "5":
+                        phones.menu_turns.append(phones.turns[-1])
+                await press("2")
+                phones.durations.append(time.monotonic() - began)
+                phones.spans.append((began, time.monotonic()))
+        except (TimeoutError, AmiActionFailed):
+            phones.dropped += 1
+        finally:
+            del journeys[journey.uniqueid]
+            try:
+                await ami.send({"Action": "Hangup", "Channel": journey.uniqueid})
+            except AmiActionFailed:
+                pass  # the flow already said goodbye and hung up
+
+    await asyncio.gather(*(one(k) for k in range(job.calls)))
+    return phones
+
+
+class PhoneBank:
+    """The phones' process and its two pipes, started once for every level."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.jobs, theirs = multiprocessing.Pipe()
+        self.notices_in, self.notices = multiprocessing.Pipe(duplex=False)
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=phones_process, args=(settings, theirs, self.notices_in), name="bench-phones"
+        )
+        self.process.start()
+
+    def forward(self, _topic: str, event: Listening | PromptPlayed) -> None:
+        """Bus subscriber: the IVR's notices to the phones."""
+        if isinstance(event, Listening):
+            self.notices.send(Notice(event.uniqueid, event.step, event.at))
+        elif event.completed:
+            self.notices.send(Notice(event.uniqueid, None, 0.0, event.samples_played / 8000))
+
+    async def run(self, job: PhonesJob) -> Phones:
+        self.jobs.send(job)
+        done: asyncio.Future[Phones] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(
+            self.jobs.fileno(), lambda: done.done() or done.set_result(self.jobs.recv())
+        )
+        try:
+            return await done
+        finally:
+            loop.remove_reader(self.jobs.fileno())
+
+    def close(self) -> None:
+        self.jobs.send(None)
+        self.process.join(timeout=30)
 
 
 async def run_level(
     hotline: Hotline,
+    bank: PhoneBank,
     ticket: str,
     calls: int,
     late_s: float,
@@ -131,102 +324,26 @@ async def run_level(
     quiet: bool,
     ramp_s: float,
 ) -> LevelResult:
-    journeys: dict[str, Journey] = {}
-
-    def on_ivr(_topic: str, event: Listening | PromptPlayed) -> None:
-        journey = journeys.get(event.uniqueid)
-        if journey is not None:
-            journey.events.put_nowait(event)
-
     sub = hotline.bus.subscribe(
-        f"bench-listen-{calls}", [LISTENING_TOPIC, PROMPT_PLAYED_TOPIC], on_ivr
+        f"bench-listen-{calls}", [LISTENING_TOPIC, PROMPT_PLAYED_TOPIC], bank.forward
     )
-    turns: list[float] = []
-    menu_turns: list[float] = []
-    durations: list[float] = []
-    spans: list[tuple[float, float]] = []
-    dropped = 0
-
-    async def one(k: int) -> None:
-        nonlocal dropped
-        await asyncio.sleep(ramp_s * k / calls)
-        caller = SimulatedCaller(number=f"1390000{k:04d}", hold_s=int(JOURNEY_S) + 30, quiet=quiet)
-        began = time.monotonic()
-        placed = await place_call(hotline.ami, caller)
-        journey = Journey(placed.uniqueid, placed.channel)
-        journeys[placed.uniqueid] = journey
-
-        async def reach(step: str) -> tuple[float, float]:
-            """When the IVR listened at ``step``, and the seconds of prompts the caller
-            heard through to their end before that (the ticket's status is read out in
-            full before the next question: listening, not the IVR's work)."""
-            heard_s = 0.0
-            while True:
-                event = await journey.events.get()
-                if isinstance(event, PromptPlayed):
-                    if event.completed:
-                        heard_s += event.samples_played / 8000
-                elif event.step == step:
-                    return event.at, heard_s
-
-        async def press(digits: str) -> float:
-            """Key ``digits``; when the last key was sent (the turn's clock starts)."""
-            for n, digit in enumerate(digits):
-                if n:
-                    await asyncio.sleep(KEY_GAP_S)
-                # Received on the IVR's own channel: PlayDTMF *sending* from the caller's
-                # half sleeps 100 ms per key inside Asterisk's thread for this AMI
-                # session, so every caller's keys queued behind each other (50 callers x
-                # 13 keys = 65 s) and the bench measured its own driver, not the IVR.
-                await hotline.ami.send(
-                    {
-                        "Action": "PlayDTMF",
-                        "Channel": placed.channel,
-                        "Digit": digit,
-                        "Duration": "100",
-                        "Receive": "true",
-                    }
-                )
-            return time.monotonic()
-
-        try:
-            async with asyncio.timeout(JOURNEY_S):
-                await reach("main.menu")
-                for keys, following in (
-                    ("5", "complaints.status"),
-                    (ticket + "#", "main.anything_else"),
-                ):
-                    sent = await press(keys)
-                    listened, heard_s = await reach(following)
-                    turns.append(listened - sent - heard_s)
-                    if keys == "5":
-                        menu_turns.append(turns[-1])
-                await press("2")
-                durations.append(time.monotonic() - began)
-                spans.append((began, time.monotonic()))
-        except (TimeoutError, AmiActionFailed):
-            dropped += 1
-        finally:
-            try:
-                await hotline.ami.send({"Action": "Hangup", "Channel": placed.channel})
-            except AmiActionFailed:
-                pass  # the flow already said goodbye and hung up
-
     started = time.monotonic()
     own_before, asterisk_before = clock.read()
     lags: list[float] = []
     ticker = asyncio.create_task(loop_lag(lags))
-    await asyncio.gather(*(one(k) for k in range(calls)))
+    phones = await bank.run(PhonesJob(ticket, calls, quiet, ramp_s))
     elapsed = time.monotonic() - started
     ticker.cancel()
     await asyncio.sleep(2.0)  # let the IVR finish writing the ended sessions
     own_after, asterisk_after = clock.read()
     own_ms = (own_after - own_before) * 1000 / calls
     asterisk_ms = (asterisk_after - asterisk_before) * 1000 / calls
-    call_s = statistics.mean(durations) if durations else 0.0
+    phones_ms = phones.cpu_s * 1000 / calls
+    turns, menu_turns, dropped = phones.turns, phones.menu_turns, phones.dropped
+    call_s = statistics.mean(phones.durations) if phones.durations else 0.0
     await hotline.bus.unsubscribe(sub)
     late = sum(1 for t in turns if t > late_s)
-    peak = peak_overlap(spans)
+    peak = peak_overlap(phones.spans)
     if turns:
         print(
             f"  {calls:4d} concurrent calls: {len(turns)} timed turns, last key → next listening "
@@ -249,11 +366,11 @@ async def run_level(
         )
     if call_s:
         # A call keeps (CPU per call / its length) of a core busy; two cores carry the rest.
-        per_call = (own_ms + asterisk_ms) / 1000
+        per_call = (own_ms + asterisk_ms + phones_ms) / 1000
         print(
-            f"        CPU per call: Hotline+driver {own_ms:.0f} ms, Asterisk {asterisk_ms:.0f} ms "
-            f"({(own_ms + asterisk_ms) / 3:.0f} ms a keyed turn); a call lasts {call_s:.1f} s, "
-            f"so two cores would carry ~{2 * call_s / per_call:,.0f} such calls at once"
+            f"        CPU per call: Hotline {own_ms:.0f} ms, Asterisk {asterisk_ms:.0f} ms, the "
+            f"simulated phones {phones_ms:.0f} ms; a call lasts {call_s:.1f} s, so two cores "
+            f"would carry ~{2 * call_s / per_call:,.0f} such calls at once"
         )
     carried = late == 0 and dropped == 0 and peak == calls
     return LevelResult(carried, own_ms, asterisk_ms, call_s, peak)
@@ -281,6 +398,7 @@ def bench_settings(root: Path) -> Settings:
 
 async def climb(
     hotline: Hotline,
+    bank: PhoneBank,
     ticket: str,
     clock: CpuClock,
     levels: list[int],
@@ -298,7 +416,9 @@ async def climb(
     carried = 0
     last: LevelResult | None = None
     for calls in levels:
-        result = await run_level(hotline, ticket, calls, late_s, clock, quiet=quiet, ramp_s=ramp_s)
+        result = await run_level(
+            hotline, bank, ticket, calls, late_s, clock, quiet=quiet, ramp_s=ramp_s
+        )
         if not result.carried:
             print(f"  stopped: {calls} concurrent keypad calls ({kind}) were not all carried")
             break
@@ -351,6 +471,7 @@ async def bench(
 ) -> None:
     hotline = await Hotline.start(settings, runner.layout)
     clock = CpuClock(runner.status().pid)
+    bank = PhoneBank(settings)
     try:
         ticket = await hotline.store.write(
             lambda s: ComplaintRepository(s).open(
@@ -361,7 +482,7 @@ async def bench(
         )
         # One call first: renders the journey's prompts into the cache (as
         # `hotline prompts render` does before service), so levels measure serving.
-        await run_level(hotline, ticket, 1, float("inf"), clock, quiet=True, ramp_s=0)
+        await run_level(hotline, bank, ticket, 1, float("inf"), clock, quiet=True, ramp_s=0)
 
         prompt = runner.layout.share_host / "sim" / "bench-prompt-30s.wav"
         write_silence(prompt, 30.0)
@@ -387,7 +508,7 @@ async def bench(
         )
 
         carried, last = await climb(
-            hotline, ticket, clock, levels, late_s, quiet=True, ramp_s=ramp_s
+            hotline, bank, ticket, clock, levels, late_s, quiet=True, ramp_s=ramp_s
         )
         detail = (
             f"production zh flow by keypad, 3 keyed turns a call, callers arriving over "
@@ -410,14 +531,14 @@ async def bench(
                     "ivr_keypad_call_cpu_ms",
                     last.hotline_cpu_ms_per_call,
                     "ms",
-                    f"CPU of the Hotline process (and the light caller driver) per keypad call "
+                    f"CPU of the Hotline process per keypad call "
                     f"at {carried} concurrent calls, 3 keyed turns; Asterisk used "
                     f"{last.asterisk_cpu_ms_per_call:.0f} ms more per call",
                 )
             )
         if streaming_levels:
             streamed, _ = await climb(
-                hotline, ticket, clock, streaming_levels, late_s, quiet=False, ramp_s=ramp_s
+                hotline, bank, ticket, clock, streaming_levels, late_s, quiet=False, ramp_s=ramp_s
             )
             report(
                 Figure(
@@ -429,6 +550,7 @@ async def bench(
                 )
             )
     finally:
+        bank.close()
         await hotline.stop()
 
 
