@@ -2,12 +2,14 @@
 
 One :class:`Database` per process, built by the composition root from
 ``settings.effective_database_url``. SQLite (the embedded default) gets WAL, enforced
-foreign keys and a busy timeout; PostgreSQL is used as is (``postgresql+psycopg://``).
+foreign keys and a busy timeout; PostgreSQL (``postgresql+psycopg://``) gets a pooled
+connection check that costs no round trip (see :func:`_connection_looks_alive`).
 """
 
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import MigrationError, StoreBusy
@@ -45,8 +47,39 @@ def create_store_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # Not pool_pre_ping: its ";" per checkout was one of four round trips of a caller-ID
+    # lookup (ping, BEGIN, SELECT, COMMIT). A connection the server has dropped (restart,
+    # pg_terminate_backend, idle timeout) has already told us so on its socket.
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _connection_looks_alive(dbapi_connection):
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("the server closed this pooled connection")
+
+
+def _connection_looks_alive(dbapi_connection: Any) -> bool:
+    """Whether an idle pooled psycopg connection is usable, without a round trip.
+
+    An idle connection has nothing to read: the server only speaks when asked. Bytes
+    waiting on its socket are almost always the server's goodbye (a FATAL error, then
+    end of file); a rare asynchronous notice costs no more than a fresh connection."""
+    from psycopg import pq
+
+    pgconn = dbapi_connection.pgconn
+    if dbapi_connection.closed or pgconn.status != pq.ConnStatus.OK:
+        return False
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return False
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return not poller.poll(0)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -123,6 +156,18 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for a read that is ONE statement (the caller-ID lookup, the screen
+        pop): on PostgreSQL it runs in autocommit, so the lookup is one round trip instead
+        of BEGIN, SELECT, COMMIT. A lone SELECT is atomic and has its own snapshot either
+        way (READ COMMITTED gives each statement one), so nothing changes but the round
+        trips. Never write in it. On SQLite (no round trips) it is :meth:`session`."""
+        with self.session() as session:
+            if self.dialect == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""
