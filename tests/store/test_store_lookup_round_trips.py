@@ -1,5 +1,6 @@
-"""The caller-ID lookup's path to PostgreSQL: one round trip per lookup, and pooled
-connections the server dropped are replaced without a ping per checkout.
+"""The caller-ID lookup's path: one round trip per lookup on PostgreSQL, pooled
+connections the server dropped replaced without a ping per checkout, and the service's
+CallerIdentifier on both engines.
 
 (The lookup's figures are in bench/store_lookup.py; these tests prove the mechanism.)"""
 
@@ -18,9 +19,8 @@ from sqlalchemy.orm import Session
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
 from crm_store.repositories import PatientRepository
+from cti.caller_identification import CallerIdentifier
 from tests.fixtures.databases import _admin_conninfo, _empty_all_tables
-
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -68,6 +68,7 @@ def _round_trips(database: Database, tmp_path: Path, *, read_session: bool, e164
     return sum("ReadyForQuery" in line for line in path.read_text().splitlines())
 
 
+@pytest.mark.postgres
 def test_a_lookup_in_a_read_session_is_one_round_trip(
     pg_database: Database, tmp_path: Path
 ) -> None:
@@ -81,6 +82,7 @@ def test_a_lookup_in_a_read_session_is_one_round_trip(
     assert alone == 1
 
 
+@pytest.mark.postgres
 def test_a_read_session_finds_own_numbers_first(pg_database: Database) -> None:
     mother, daughter = _mother_and_daughter(pg_database)
     with pg_database.read_session() as session:
@@ -88,6 +90,7 @@ def test_a_read_session_finds_own_numbers_first(pg_database: Database) -> None:
     assert [(m.patient_id, m.relation) for m in matches] == [(daughter, None), (mother, "daughter")]
 
 
+@pytest.mark.postgres
 def test_a_read_session_sees_no_transaction_block(pg_database: Database) -> None:
     with pg_database.read_session() as session:
         # Autocommit: each statement is its own transaction, so two statements differ.
@@ -111,6 +114,7 @@ def _terminate(pid: int) -> None:
     raise AssertionError(f"backend {pid} did not exit")
 
 
+@pytest.mark.postgres
 def test_a_pooled_connection_the_server_dropped_is_replaced(pg_database: Database) -> None:
     _mother_and_daughter(pg_database)
     with pg_database.session() as session:
@@ -129,6 +133,7 @@ def test_a_pooled_connection_the_server_dropped_is_replaced(pg_database: Databas
         )
 
 
+@pytest.mark.postgres
 async def test_the_gateway_lookup_runs_in_autocommit_and_read_does_not(
     pg_database: Database,
 ) -> None:
@@ -146,3 +151,21 @@ async def test_the_gateway_lookup_runs_in_autocommit_and_read_does_not(
         store.close()
     assert [m.patient_id for m in matches] == [mother]
     assert in_lookup and not in_read
+
+
+async def test_the_caller_identifier_finds_the_owner_through_the_gateway(
+    database: Database,
+) -> None:
+    mother, daughter = _mother_and_daughter(database)
+    store = StoreGateway(database, readers=1)
+    try:
+        identifier = CallerIdentifier(store, region="CN")
+        shared = await identifier.identify("139 1000 2000")
+        landline = await identifier.identify("(010) 6552-8899")
+        unknown = await identifier.identify("13700000000")
+    finally:
+        store.close()
+    assert [m.patient_id for m in shared.matches] == [daughter, mother]
+    assert shared.owner is not None and shared.owner.patient_id == daughter
+    assert landline.patient is not None and landline.patient.patient_id == mother
+    assert unknown.matches == () and unknown.patient is None
