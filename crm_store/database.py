@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+#: PostgreSQL connections kept idle for one-statement reads (StoreGateway's readers: 4).
+READ_POOL_SIZE = 4
+
 #: How long an SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -108,6 +111,14 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_store_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: one-statement reads get their own small pool of autocommit
+        # connections, so neither a BEGIN/COMMIT nor an isolation switch per checkout.
+        # (No connection is opened until the first read.)
+        self._read_engine: Engine | None = None
+        if self.url.get_backend_name() == "postgresql":
+            read_kwargs = {"pool_size": READ_POOL_SIZE, **engine_kwargs}
+            read_kwargs["isolation_level"] = "AUTOCOMMIT"
+            self._read_engine = create_store_engine(self.url, **read_kwargs)
 
     @property
     def dialect(self) -> str:
@@ -160,18 +171,26 @@ class Database:
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for a read that is ONE statement (the caller-ID lookup, the screen
-        pop): on PostgreSQL it runs in autocommit, so the lookup is one round trip instead
-        of BEGIN, SELECT, COMMIT. A lone SELECT is atomic and has its own snapshot either
+        pop): on PostgreSQL it runs in autocommit on a pool of its own, so the lookup is
+        one round trip instead of BEGIN, SELECT, COMMIT. A lone SELECT is atomic and has its own snapshot either
         way (READ COMMITTED gives each statement one), so nothing changes but the round
         trips. Never write in it. On SQLite (no round trips) it is :meth:`session`."""
-        with self.session() as session:
-            if self.dialect == "postgresql":
-                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            yield session
+        if self._read_engine is None:
+            with self.session() as session:
+                yield session
+            return
+        with self._read_engine.connect() as connection:
+            session = Session(bind=connection, expire_on_commit=False)
+            try:
+                yield session
+            finally:
+                session.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
 
 
 def head_revision() -> str:

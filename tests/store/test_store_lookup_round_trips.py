@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from crm_store.database import Database
 from crm_store.gateway import StoreGateway
@@ -55,13 +56,14 @@ def _round_trips(database: Database, tmp_path: Path, *, read_session: bool, e164
         dbapi_connection.pgconn.trace(sink.fileno())
         traced.append((dbapi_connection, sink))
 
-    event.listen(database.engine, "checkout", on_checkout)
+    # On every pool: a read session has its own.
+    event.listen(Pool, "checkout", on_checkout)
     try:
         opened = database.read_session() if read_session else database.session()
         with opened as session:
             PatientRepository(session).find_by_phone(e164)
     finally:
-        event.remove(database.engine, "checkout", on_checkout)
+        event.remove(Pool, "checkout", on_checkout)
         for dbapi_connection, sink in traced:
             dbapi_connection.pgconn.untrace()
             sink.close()
@@ -117,20 +119,15 @@ def _terminate(pid: int) -> None:
 @pytest.mark.postgres
 def test_a_pooled_connection_the_server_dropped_is_replaced(pg_database: Database) -> None:
     _mother_and_daughter(pg_database)
-    with pg_database.session() as session:
-        dropped = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    _terminate(dropped)
-    with pg_database.read_session() as session:
-        matches = PatientRepository(session).find_by_phone("+861065528899")
-        now_on = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    assert [m.relation for m in matches] == [None]
-    assert now_on != dropped
-    _terminate(now_on)
-    with pg_database.session() as session:  # a writing session's checkout is the same
-        assert session.execute(text("SELECT pg_backend_pid()")).scalar_one() not in (
-            dropped,
-            now_on,
-        )
+    for opened in (pg_database.read_session, pg_database.session):
+        with opened() as session:
+            dropped = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        _terminate(dropped)
+        with opened() as session:
+            matches = PatientRepository(session).find_by_phone("+861065528899")
+            now_on = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        assert [m.relation for m in matches] == [None]
+        assert now_on != dropped
 
 
 @pytest.mark.postgres
@@ -146,7 +143,7 @@ async def test_the_gateway_lookup_runs_in_autocommit_and_read_does_not(
     try:
         matches = await store.lookup(lambda s: PatientRepository(s).find_by_phone("+861065528899"))
         in_lookup = await store.lookup(autocommit)
-        in_read = await store.read(autocommit)  # same pooled connection, reset between
+        in_read = await store.read(autocommit)
     finally:
         store.close()
     assert [m.patient_id for m in matches] == [mother]
