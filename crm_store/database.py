@@ -172,9 +172,10 @@ class Database:
     def read_session(self) -> Iterator[Session]:
         """A session for a read that is ONE statement (the caller-ID lookup, the screen
         pop): on PostgreSQL it runs in autocommit on a pool of its own, so the lookup is
-        one round trip instead of BEGIN, SELECT, COMMIT. A lone SELECT is atomic and has its own snapshot either
-        way (READ COMMITTED gives each statement one), so nothing changes but the round
-        trips. Never write in it. On SQLite (no round trips) it is :meth:`session`."""
+        one round trip instead of BEGIN, SELECT, COMMIT. A lone SELECT is atomic and has
+        its own snapshot either way (READ COMMITTED gives each statement one), so nothing
+        changes but the round trips. Never write in it. On SQLite (no round trips) it is
+        :meth:`session`."""
         if self._read_engine is None:
             with self.session() as session:
                 yield session
