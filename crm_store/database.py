@@ -2,12 +2,14 @@
 
 One :class:`Database` per process, built by the composition root from
 ``settings.effective_database_url``. SQLite (the embedded default) gets WAL, enforced
-foreign keys and a busy timeout; PostgreSQL is used as is (``postgresql+psycopg://``).
+foreign keys and a busy timeout; PostgreSQL (``postgresql+psycopg://``) gets a pooled
+connection check that costs no round trip (see :func:`_connection_looks_alive`).
 """
 
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import MigrationError, StoreBusy
@@ -23,6 +25,9 @@ from crm_store.errors import MigrationError, StoreBusy
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: PostgreSQL connections kept idle for one-statement reads (StoreGateway's readers: 4).
+READ_POOL_SIZE = 4
 
 #: How long an SQLite writer waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -45,8 +50,39 @@ def create_store_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # Not pool_pre_ping: its ";" per checkout was one of four round trips of a caller-ID
+    # lookup (ping, BEGIN, SELECT, COMMIT). A connection the server has dropped (restart,
+    # pg_terminate_backend, idle timeout) has already told us so on its socket.
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _connection_looks_alive(dbapi_connection):
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("the server closed this pooled connection")
+
+
+def _connection_looks_alive(dbapi_connection: Any) -> bool:
+    """Whether an idle pooled psycopg connection is usable, without a round trip.
+
+    An idle connection has nothing to read: the server only speaks when asked. Bytes
+    waiting on its socket are almost always the server's goodbye (a FATAL error, then
+    end of file); a rare asynchronous notice costs no more than a fresh connection."""
+    from psycopg import pq
+
+    pgconn = dbapi_connection.pgconn
+    if dbapi_connection.closed or pgconn.status != pq.ConnStatus.OK:
+        return False
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return False
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return not poller.poll(0)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -75,6 +111,14 @@ class Database:
         self.url = normalise_url(url)
         self.engine = create_store_engine(self.url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: one-statement reads get their own small pool of autocommit
+        # connections, so neither a BEGIN/COMMIT nor an isolation switch per checkout.
+        # (No connection is opened until the first read.)
+        self._read_engine: Engine | None = None
+        if self.url.get_backend_name() == "postgresql":
+            read_kwargs = {"pool_size": READ_POOL_SIZE, **engine_kwargs}
+            read_kwargs["isolation_level"] = "AUTOCOMMIT"
+            self._read_engine = create_store_engine(self.url, **read_kwargs)
 
     @property
     def dialect(self) -> str:
@@ -124,9 +168,30 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for a read that is ONE statement (the caller-ID lookup, the screen
+        pop): on PostgreSQL it runs in autocommit on a pool of its own, so the lookup is
+        one round trip instead of BEGIN, SELECT, COMMIT. A lone SELECT is atomic and has
+        its own snapshot either way (READ COMMITTED gives each statement one), so nothing
+        changes but the round trips. Never write in it. On SQLite (no round trips) it is
+        :meth:`session`."""
+        if self._read_engine is None:
+            with self.session() as session:
+                yield session
+            return
+        with self._read_engine.connect() as connection:
+            session = Session(bind=connection, expire_on_commit=False)
+            try:
+                yield session
+            finally:
+                session.close()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()
 
 
 def head_revision() -> str:

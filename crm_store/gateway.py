@@ -30,11 +30,22 @@ class StoreGateway:
     async def read(self, work: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._readers, self._run, work)
 
+    async def lookup(self, work: Callable[[Session], T]) -> T:
+        """A read of ONE statement (caller-ID lookup, screen-pop history) on the reader
+        pool, in :meth:`Database.read_session`: one round trip on PostgreSQL."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._readers, self._run_lookup, work
+        )
+
     async def write(self, work: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writer, self._run, work)
 
     def _run(self, work: Callable[[Session], T]) -> T:
         with self.database.session() as session:
+            return work(session)
+
+    def _run_lookup(self, work: Callable[[Session], T]) -> T:
+        with self.database.read_session() as session:
             return work(session)
 
     def close(self) -> None:

@@ -51,7 +51,7 @@ class CallerIdentifier:
         if cached is not None and now - cached[0] < self.cache_s:
             return cached[1]
         e164 = number.e164
-        matches = await self.store.read(lambda s: PatientRepository(s).find_by_phone(e164))
+        matches = await self.store.lookup(lambda s: PatientRepository(s).find_by_phone(e164))
         result = Identification(number=number, matches=tuple(matches))
         if len(self._cache) > 10_000:
             self._cache.clear()

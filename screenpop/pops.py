@@ -289,7 +289,7 @@ class PopDesk:
         if patient_id is None:
             return None
         try:
-            return await self.store.read(lambda s: PatientRepository(s).history(patient_id))
+            return await self.store.lookup(lambda s: PatientRepository(s).history(patient_id))
         except PatientNotFound:
             log.warning("hand-over names patient %d, who is not in the store", patient_id)
             return None

@@ -115,6 +115,19 @@ def test_find_by_phone_returns_own_numbers_first(database: Database) -> None:
         assert patients.find_by_phone("+8613700000000") == []
 
 
+def test_find_by_phone_sees_changes_not_yet_flushed(database: Database) -> None:
+    h = build_hospital(database)
+    with database.session() as session:
+        patients = PatientRepository(session)
+        # Re-adding a number the patient has only changes its relation, in memory.
+        patients.add_phone_number(h.patient_id, "13910002000", relation="granddaughter")
+        matches = patients.find_by_phone("+8613910002000")
+        assert [(m.patient_id, m.relation) for m in matches] == [
+            (h.daughter_id, None),
+            (h.patient_id, "granddaughter"),
+        ]
+
+
 def test_national_id_is_never_stored_in_full(database: Database) -> None:
     h = build_hospital(database)
     with database.session() as session:
