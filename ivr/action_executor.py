@@ -413,7 +413,7 @@ class ActionExecutor:
         if not ticket:
             return "not_found", {}
         try:
-            status = await self.store.read(lambda s: ComplaintRepository(s).status_of(ticket))
+            status = await self.store.lookup(lambda s: ComplaintRepository(s).status_of(ticket))
         except ComplaintNotFound:
             return "not_found", {}
         texts = _STATUS_TEXT.get(call.speech, _STATUS_TEXT[Language.ENGLISH])
