@@ -294,7 +294,7 @@ def bench_capacity(audio: dict[str, bytes], model: Path, seconds: float) -> None
         )
         best = 0
         best_cpu = 0.0
-        for n in (20, 35, 50, 65, 80, 100, 120):
+        for n in (10, 15, 20, 25, 30, 35, 45, 55, 65, 80, 100):
             got = sustain(rec1, audio, n, seconds)
             worst = pct(got.lags, 99) if got.lags else float("inf")
             ok = worst <= 0.1 and got.turns > 0
@@ -316,7 +316,7 @@ def bench_capacity(audio: dict[str, bytes], model: Path, seconds: float) -> None
         model_obj = vosk.Model(str(model))
         turn = turn_audio(audio["상담원"], 0.5, 1.0)
         bare_best = 0
-        for n in (20, 30, 35, 40, 45, 50, 60):
+        for n in (10, 15, 20, 25, 30, 35, 45, 55, 65):
             recs = [vosk.KaldiRecognizer(model_obj, 8000.0, grammar) for _ in range(n)]
             start = time.monotonic()
             lags: list[float] = []
