@@ -589,9 +589,11 @@ class AudioHub:
     and ``feed_interval_s`` is over, it feeds each listening call's accumulated audio to
     the recogniser: the calls split into one pool job per recogniser worker, a turn's end
     or barge-in handed back as soon as that call is fed. Per call and frame there is no
-    task, timer or thread hand-off. The interval is one tick (20 ms): vosk's cost does not
-    depend on it (43-48 ms CPU per stream-second at 20, 40 and 60 ms, measured here),
-    while 60 ms cost the caller 60-190 ms more from end of speech to the next prompt."""
+    task, timer or thread hand-off. The interval (40 ms) trades the per-feed cost of every
+    listening call (at 60 ms the speaking-callers bench took ~108 ms of this process's CPU
+    a call, at 20 ms ~130) against the caller's wait for the next prompt (it adds up to
+    one interval; the turn figures on the shared machine were too noisy to rank 20, 40
+    and 60 ms beyond that)."""
 
     def __init__(
         self,
@@ -602,7 +604,7 @@ class AudioHub:
         connect_timeout_s: float = 5.0,
         frame_lead: int = 2,
         tick_s: float = FRAME_S,
-        feed_interval_s: float = FRAME_S,
+        feed_interval_s: float = 0.04,
     ) -> None:
         self.recognizer = recognizer
         self.host = host
