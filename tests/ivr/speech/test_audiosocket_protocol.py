@@ -11,6 +11,7 @@ from ivr.audiosocket import (
     AudioSocketProtocolError,
     FrameDecoder,
     Kind,
+    _script_frames,
     encode_frame,
     uuid_frame,
 )
@@ -59,3 +60,16 @@ def test_malformed_frames_are_refused_with_a_clear_error(data: bytes, message: s
 def test_encode_refuses_what_the_protocol_cannot_carry() -> None:
     with pytest.raises(ValueError, match="65535"):
         encode_frame(Kind.AUDIO, bytes(70000))
+
+
+def test_a_simulated_caller_sends_its_script_in_20_ms_frames_then_silence() -> None:
+    """Speech in whole frames (the last one padded) marked where each chunk ends, the
+    pauses as silence frames, and silence for ever after the script."""
+    speech = bytes(range(256)) * 3  # 768 bytes: 2 whole frames and a part
+    frames = _script_frames([0.04, speech, 0.02])
+    sent = [next(frames) for _ in range(8)]
+    silence = encode_frame(Kind.AUDIO, bytes(320))
+    assert [end for _, end in sent] == [False, False, False, False, True, False, False, False]
+    assert sent[0][0] == sent[1][0] == silence and sent[5][0] == sent[7][0] == silence
+    assert sent[2][0] == encode_frame(Kind.AUDIO, speech[:320])
+    assert sent[4][0] == encode_frame(Kind.AUDIO, speech[640:].ljust(320, b"\0"))

@@ -149,3 +149,41 @@ def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound, match="not installed"):
         packaged_model_path("vosk_model_xx_not_installed")
     assert (packaged_model_path() / "am").is_dir()
+
+
+async def test_a_second_turn_reuses_the_decoder_and_hears_the_same(
+    recognizer: Recognizer, korean_audio: dict[tuple[str, int], Utterance]
+) -> None:
+    """A decoder back from a finished turn starts the next one afresh: the same audio
+    gives the same words at the same (stream-relative) times as the first time — within
+    one vosk frame (30 ms): vosk itself varies that much from run to run."""
+    pcm = padded(korean_audio[("상담원", 160)].pcm)
+    grammar = Grammar.of(["상담원", "민원", "예약", "아니요"])  # a grammar no other test uses
+    first = recognizer.recognise(pcm, grammar)
+    reused_before = recognizer.stats.decoders_reused
+    created_before = recognizer.stats.decoders_created
+    second = recognizer.recognise(pcm, grammar)
+    assert recognizer.stats.decoders_created == created_before
+    assert recognizer.stats.decoders_reused == reused_before + 1
+    assert second.text == first.text == "상담원"
+    assert [w.word for w in second.words] == [w.word for w in first.words]
+    for again, once in zip(second.words, first.words, strict=True):
+        assert again.start_s == pytest.approx(once.start_s, abs=0.031)
+        assert again.end_s == pytest.approx(once.end_s, abs=0.031)
+    assert second.speech_start_s == first.speech_start_s
+
+
+async def test_silence_before_speech_is_not_decoded(
+    recognizer: Recognizer, korean_audio: dict[tuple[str, int], Utterance]
+) -> None:
+    """A silent turn never takes a decoder; a spoken one is decoded from the pre-roll
+    before its onset, and vosk's word times are moved back to the stream's time."""
+    taken = recognizer.stats.decoders_created + recognizer.stats.decoders_reused
+    result = recognizer.recognise(silence_pcm(4.0), GRAMMAR, no_input_s=3.0)
+    assert result.outcome is Outcome.NO_INPUT
+    assert recognizer.stats.decoders_created + recognizer.stats.decoders_reused == taken
+    speech = recognizer.recognise(padded(korean_audio[("예약", 160)].pcm, before_s=3.0), GRAMMAR)
+    assert speech.text == "예약" and speech.speech_start_s is not None
+    assert speech.speech_start_s == pytest.approx(3.0, abs=0.1)
+    word = next(w for w in speech.words if w.word == "예약")
+    assert speech.speech_start_s - 0.45 <= word.start_s < word.end_s <= speech.decided_s
