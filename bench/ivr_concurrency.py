@@ -65,6 +65,7 @@ from cti.errors import AmiActionFailed
 from cti.service import Hotline
 from cti.settings import Environment, Settings
 from cti.simulator import SimulatedCaller, originate_action
+from cti.tracker import CallTracker
 from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening, PromptPlayed
 
 OFFSET = 470
@@ -136,6 +137,7 @@ class Notice:
     step: str | None
     at: float  # time.monotonic(): one clock for both processes
     heard_s: float = 0.0
+    channel: str = ""  # the call's channel name, when Hotline's tracker knows it
 
 
 @dataclass
@@ -216,6 +218,8 @@ async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -
             heard_s = 0.0
             while True:
                 notice = await journey.events.get()
+                if notice.channel:
+                    journey.channel = notice.channel
                 if notice.step is None:
                     heard_s += notice.heard_s
                 elif notice.step == step:
@@ -235,7 +239,7 @@ async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -
                 await ami.send(
                     {
                         "Action": "PlayDTMF",
-                        "Channel": journey.uniqueid,
+                        "Channel": journey.channel or journey.uniqueid,
                         "Digit": digit,
                         "Duration": "100",
                         "Receive": "true",
@@ -270,7 +274,7 @@ async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -
         finally:
             del journeys[journey.uniqueid]
             try:
-                await ami.send({"Action": "Hangup", "Channel": journey.uniqueid})
+                await ami.send({"Action": "Hangup", "Channel": journey.channel or journey.uniqueid})
             except AmiActionFailed:
                 pass  # the flow already said goodbye and hung up
 
@@ -281,7 +285,8 @@ async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -
 class PhoneBank:
     """The phones' process and its two pipes, started once for every level."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tracker: CallTracker) -> None:
+        self.tracker = tracker
         self.jobs, theirs = multiprocessing.Pipe()
         self.notices_in, self.notices = multiprocessing.Pipe(duplex=False)
         self.process = multiprocessing.get_context("spawn").Process(
@@ -290,9 +295,13 @@ class PhoneBank:
         self.process.start()
 
     def forward(self, _topic: str, event: Listening | PromptPlayed) -> None:
-        """Bus subscriber: the IVR's notices to the phones."""
+        """Bus subscriber: the IVR's notices to the phones (with the channel's name:
+        Asterisk finds a channel by name in its hash, by id only by a scan of all)."""
         if isinstance(event, Listening):
-            self.notices.send(Notice(event.uniqueid, event.step, event.at))
+            call = self.tracker.call_of_channel(event.uniqueid)
+            leg = call.legs.get(event.uniqueid) if call is not None else None
+            channel = leg.channel if leg is not None else ""
+            self.notices.send(Notice(event.uniqueid, event.step, event.at, channel=channel))
         elif event.completed:
             self.notices.send(Notice(event.uniqueid, None, 0.0, event.samples_played / 8000))
 
@@ -471,7 +480,7 @@ async def bench(
 ) -> None:
     hotline = await Hotline.start(settings, runner.layout)
     clock = CpuClock(runner.status().pid)
-    bank = PhoneBank(settings)
+    bank = PhoneBank(settings, hotline.tracker)
     try:
         ticket = await hotline.store.write(
             lambda s: ComplaintRepository(s).open(
