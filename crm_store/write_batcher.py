@@ -3,8 +3,10 @@
 Hundreds of calls each storing a row now and then cost the store a transaction apiece
 (begin, statements, commit, a hop to the writer thread and back): at 500 concurrent IVR
 calls that was half of Hotline's CPU. A :class:`WriteBatcher` collects what is enqueued
-within ``max_delay_s`` and stores it in one transaction; what a failed transaction held is
-kept and tried again, so a store outage delays rows instead of losing them.
+within ``max_delay_s`` and stores it in one transaction. A batch that fails is stored item
+by item: an item the store refuses (a constraint) is dropped with its error, one that failed
+because the store was busy or away is kept and tried again — an outage delays rows, it does
+not lose them, and one bad row does not hold back every call's.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
+from crm_store.errors import StoreBusy
 from crm_store.gateway import StoreGateway
 
 log = logging.getLogger(__name__)
@@ -103,28 +107,66 @@ class WriteBatcher(Generic[T]):
             self._wakeup.clear()
             await asyncio.sleep(self.max_delay_s)  # let a burst coalesce
             batch, self._pending = self._pending, {}
-            if batch:
-                items = [pending.item for pending in batch.values()]
-                try:
-                    await self.store.write(functools.partial(self._store, items))
-                except Exception as exc:
-                    log.exception("%s: could not store %d items; will retry", self.name, len(items))
-                    for pending in batch.values():
-                        if not pending.stored.done():
-                            pending.stored.set_exception(exc)
-                            pending.stored.exception()  # retrieved: the retry carries on
-                    # Back in front of what came since, unless something newer replaced it.
-                    kept = {k: p for k, p in batch.items() if k not in self._pending}
-                    self._pending = {**kept, **self._pending}
-                    await asyncio.sleep(RETRY_AFTER_S)
-                    self._wakeup.set()
-                    continue
-                self.written += len(items)
-                for pending in batch.values():
-                    if not pending.stored.done():
-                        pending.stored.set_result(None)
+            if batch and not await self._store_batch(batch):
+                await asyncio.sleep(RETRY_AFTER_S)
+                self._wakeup.set()
+                continue
             if not self._pending:
                 self._idle.set()
+
+    async def _attempt(self, batch: dict[Hashable, _Pending[T]]) -> Exception | None:
+        items = [pending.item for pending in batch.values()]
+        try:
+            await self.store.write(functools.partial(self._store, items))
+        except Exception as exc:
+            return exc
+        self.written += len(items)
+        for pending in batch.values():
+            if not pending.stored.done():
+                pending.stored.set_result(None)
+        return None
+
+    async def _store_batch(self, batch: dict[Hashable, _Pending[T]]) -> bool:
+        """Store a batch; False when some of it must be tried again (it is queued again,
+        in front of what came since). A batch that fails is stored item by item, so
+        that one bad item (a row the store refuses) cannot hold back everyone else's:
+        an item refused on its own is dropped with its error; one failing for a reason
+        that may pass (the store busy or unreachable) is kept."""
+        error = await self._attempt(batch)
+        if error is None:
+            return True
+        log.error("%s: could not store %d items together: %s", self.name, len(batch), error)
+        kept: dict[Hashable, _Pending[T]] = {}
+        single = len(batch) == 1
+        for key, pending in batch.items():
+            if kept:  # the store is away: keep the rest, in order
+                kept[key] = pending
+                continue
+            if not single:
+                error = await self._attempt({key: pending})
+                if error is None:
+                    continue
+            assert error is not None
+            if not pending.stored.done():
+                pending.stored.set_exception(error)
+                pending.stored.exception()  # retrieved: the outcome is logged here
+            if _transient(error):
+                kept[key] = pending
+            else:
+                log.error("%s: dropped an item the store refuses: %s", self.name, error)
+        if not kept:
+            return True
+        # Back in front of what came since, unless something newer replaced it.
+        kept = {k: p for k, p in kept.items() if k not in self._pending}
+        self._pending = {**kept, **self._pending}
+        log.warning("%s: %d items kept for the next attempt", self.name, len(kept))
+        return False
+
+
+def _transient(error: Exception) -> bool:
+    """Whether trying the same write again later may succeed: the store was busy or the
+    connection failed, not the data."""
+    return isinstance(error, (OperationalError, InterfaceError, DisconnectionError, StoreBusy))
 
 
 def _settle_like(target: asyncio.Future[None], source: asyncio.Future[None]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from crm_store.database import Database
@@ -26,17 +27,24 @@ async def store(database: Database) -> AsyncIterator[StoreGateway]:
 
 
 class Recorder:
-    """A write function that remembers each batch and can be told to fail."""
+    """A write function that remembers each batch and can be told to fail: ``failures``
+    errors to raise first, and ``refused`` items the store rejects whenever they come."""
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
-        self.failures = 0
+        self.failures: list[Exception] = []
+        self.refused: set[str] = set()
 
     def __call__(self, _session: Session, items: Sequence[str]) -> None:
         if self.failures:
-            self.failures -= 1
-            raise RuntimeError("the store went away")
+            raise self.failures.pop(0)
+        if self.refused & set(items):
+            raise IntegrityError("INSERT", {}, Exception("CHECK constraint failed"))
         self.batches.append(list(items))
+
+
+def store_away() -> OperationalError:
+    return OperationalError("INSERT", {}, Exception("could not connect to server"))
 
 
 async def test_what_is_enqueued_together_is_stored_in_one_transaction_in_order(store):
@@ -62,20 +70,35 @@ async def test_a_newer_item_with_the_same_key_replaces_the_pending_one(store):
     assert recorder.batches == [["call-2:ringing", "call-1:answered"]]
 
 
-async def test_a_failed_transaction_reports_the_error_and_keeps_its_rows_for_the_retry(
+async def test_rows_of_a_store_outage_report_the_error_and_are_stored_on_the_retry(
     store, monkeypatch
 ):
     monkeypatch.setattr("crm_store.write_batcher.RETRY_AFTER_S", 0.01)
     recorder = Recorder()
-    recorder.failures = 1
+    recorder.failures = [store_away()]
     batcher = WriteBatcher(store, recorder, name="test", max_delay_s=0.01)
     batcher.start()
     first = batcher.enqueue("first")
-    with pytest.raises(RuntimeError, match="the store went away"):
+    with pytest.raises(OperationalError, match="could not connect"):
         await first
     await batcher.enqueue("second")
     await batcher.close()
     assert recorder.batches == [["first", "second"]]
+
+
+async def test_a_row_the_store_refuses_is_dropped_without_holding_back_the_others(store):
+    recorder = Recorder()
+    recorder.refused = {"bad"}
+    batcher = WriteBatcher(store, recorder, name="test", max_delay_s=0.05)
+    batcher.start()
+    stored = [batcher.enqueue(item) for item in ("one", "bad", "two")]
+    outcomes = await asyncio.gather(*stored, return_exceptions=True)
+    later = batcher.enqueue("three")
+    await later
+    await batcher.close()
+    assert isinstance(outcomes[1], IntegrityError)
+    assert outcomes[0] is None and outcomes[2] is None
+    assert recorder.batches == [["one"], ["two"], ["three"]]
 
 
 async def test_the_ivr_journal_stores_sessions_turns_and_ends_of_many_calls_together(
