@@ -6,9 +6,10 @@ or tampered caller ID), then feeds the engine events and carries out its effects
 
 - ``Play``: the prompt cache's 8 kHz file (a sensitive prompt — a date of birth read
   back — is rendered to a transient file and deleted after playing);
-- ``Listen``: keys over AGI (``WAIT FOR DIGIT``), or speech and keys over AudioSocket
-  when a speech hub is configured and the call's audio connects; every prompt of the
-  turn before it may be cut short by the answer (barge-in). At a free-form step a keypad
+- ``Listen``: keys over AGI (``WAIT FOR DIGIT``; the rest of a number by ``GET DATA``),
+  or speech and keys over AudioSocket when a speech hub is configured and the call's
+  audio connects; every prompt of the turn before it may be cut short by the answer
+  (barge-in). At a free-form step a keypad
   caller, who cannot be transcribed, leaves a voice message after a tone instead
   (``RECORD FILE``; kept by :class:`~ivr.voice_messages.VoiceMessageStore` and deleted
   again unless a complaint is filed with it);
@@ -209,10 +210,9 @@ class KeypadMedia:
 
     async def _more_digits(self, count: int, terminator: str | None) -> str:
         """Up to ``count`` more keys, each within ``INTER_DIGIT_MS`` of the last, in one
-        ``GET DATA`` (one AGI round trip for a whole number, not one per key: at hundreds
-        of calls the per-key commands were a fifth of the IVR's work). Asterisk ends it
-        on ``#`` without returning the key; it is put back when ``#`` is the step's
-        terminator (the flow loader allows no other)."""
+        ``GET DATA``: one AGI round trip for the rest of a number, not one per key (ten
+        for a ticket number). Asterisk ends it on ``#`` without returning the key; it is
+        put back when ``#`` is the step's terminator (the flow loader allows no other)."""
         response = await self.session.command("GET DATA", "", INTER_DIGIT_MS, count)
         keys = response.result
         timed_out = response.data == "timeout"
