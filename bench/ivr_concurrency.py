@@ -149,6 +149,7 @@ class Phones:
     durations: list[float] = field(default_factory=list)
     spans: list[tuple[float, float]] = field(default_factory=list)
     dropped: int = 0
+    stuck: dict[str, int] = field(default_factory=dict)  # dropped calls by what they awaited
     cpu_s: float = 0.0
 
 
@@ -210,6 +211,7 @@ async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -
         journey = Journey(uuid.uuid4().hex)
         journeys[journey.uniqueid] = journey
         began = time.monotonic()
+        awaiting = "Originate"
 
         async def reach(step: str) -> tuple[float, float]:
             """When the IVR listened at ``step``, and the seconds of prompts the caller
@@ -256,21 +258,27 @@ async def _level(ami: AmiClient, job: PhonesJob, journeys: dict[str, Journey]) -
                         "OtherChannelId": journey.uniqueid + "-phone",
                     }
                 )
+                awaiting = "main.menu"
                 await reach("main.menu")
                 for keys, following in (
                     ("5", "complaints.status"),
                     (job.ticket + "#", "main.anything_else"),
                 ):
+                    awaiting = f"keys {keys!r}"
                     sent = await press(keys)
+                    awaiting = following
                     listened, heard_s = await reach(following)
                     phones.turns.append(listened - sent - heard_s)
                     if keys == "5":
                         phones.menu_turns.append(phones.turns[-1])
+                awaiting = "keys '2'"
                 await press("2")
                 phones.durations.append(time.monotonic() - began)
                 phones.spans.append((began, time.monotonic()))
-        except (TimeoutError, AmiActionFailed):
+        except (TimeoutError, AmiActionFailed) as exc:
             phones.dropped += 1
+            why = f"{awaiting} ({'timed out' if isinstance(exc, TimeoutError) else exc})"
+            phones.stuck[why] = phones.stuck.get(why, 0) + 1
         finally:
             del journeys[journey.uniqueid]
             try:
@@ -368,6 +376,8 @@ async def run_level(
         )
     else:
         print(f"  {calls:4d} concurrent calls: no turn completed; dropped calls {dropped}")
+    for why, count in sorted(phones.stuck.items(), key=lambda item: -item[1]):
+        print(f"        dropped while awaiting {why}: {count}")
     if lags:
         print(
             f"        Hotline's event loop late by p50 {statistics.median(lags) * 1000:.0f} ms, "
