@@ -12,7 +12,7 @@ findings feed the screen pop), and a row a failed transaction held is retried, n
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +90,9 @@ class IvrJournal:
         self, session: JournalledSession, rows: Sequence[TurnRow]
     ) -> asyncio.Future[None]:
         """Queue turns, numbered on from the session's last; done once stored."""
+        now = utcnow()
         stamped = tuple(
-            row if row.started_at is not None else _stamped(row, utcnow()) for row in rows
+            row if row.started_at else dataclasses.replace(row, started_at=now) for row in rows
         )
         entry = _Turns(session, session.turns + 1, stamped)
         session.turns += len(rows)
@@ -147,16 +148,3 @@ def _id_of(session: JournalledSession) -> int:
     if session.id is None:  # its _Opened entry is always written first
         raise RuntimeError(f"IVR session of {session.start.linkedid} was never stored")
     return session.id
-
-
-def _stamped(row: TurnRow, at: dt.datetime) -> TurnRow:
-    return TurnRow(
-        row.step,
-        row.prompt,
-        row.heard,
-        row.dtmf,
-        row.confidence,
-        row.chosen_action,
-        row.duration_ms,
-        at,
-    )
