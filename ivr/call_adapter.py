@@ -6,10 +6,10 @@ or tampered caller ID), then feeds the engine events and carries out its effects
 
 - ``Play``: the prompt cache's 8 kHz file (a sensitive prompt — a date of birth read
   back — is rendered to a transient file and deleted after playing);
-- ``Listen``: keys over AGI (``WAIT FOR DIGIT``; the rest of a number by ``GET DATA``),
-  or speech and keys over AudioSocket when a speech hub is configured and the call's
-  audio connects; every prompt of the turn before it may be cut short by the answer
-  (barge-in). At a free-form step a keypad
+- ``Listen``: keys over AGI (``GET DATA`` plays the question and reads the answer in
+  one command: see :class:`KeypadMedia`), or speech and keys over AudioSocket when a
+  speech hub is configured and the call's audio connects; every prompt of the turn
+  before it may be cut short by the answer (barge-in). At a free-form step a keypad
   caller, who cannot be transcribed, leaves a voice message after a tone instead
   (``RECORD FILE``; kept by :class:`~ivr.voice_messages.VoiceMessageStore` and deleted
   again unless a complaint is filed with it);
@@ -36,7 +36,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -80,7 +80,7 @@ from ivr.flows import (
     Transfer,
     VoiceMessage,
 )
-from ivr.prompts import PromptCache, PromptRenderer
+from ivr.prompts import PromptCache, PromptFile, PromptRenderer
 from ivr.recognition import Grammar, Outcome, RecognitionResult
 from ivr.session_journal import IvrJournal, JournalledSession
 from ivr.voice_messages import VoiceMessageStore
@@ -149,8 +149,8 @@ class CallGone(Exception):
 class Media(Protocol):
     """How prompts reach the caller and answers come back."""
 
-    async def play(self, play: Play, file: Path) -> str:
-        """Play ``file``; return the key that cut it short ("" if none)."""
+    async def play(self, play: Play, prompt: PromptFile) -> str:
+        """Play ``prompt``; return the key that cut it short ("" if none)."""
         ...
 
     async def listen(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
@@ -161,11 +161,23 @@ class Media(Protocol):
 
 Report = Callable[[PromptPlayed | Listening], None]
 #: The prompts of a turn that its answer may cut short, each with its audio file.
-Prompts = list[tuple[Play, Path]]
+Prompts = list[tuple[Play, PromptFile]]
+#: One file playing a turn's prompts back to back (:meth:`PromptCache.joined`).
+JoinPrompts = Callable[[Sequence[PromptFile]], Awaitable[PromptFile]]
 
 
 class KeypadMedia:
-    """Prompts by ``STREAM FILE``, keys by ``WAIT FOR DIGIT``: no speech."""
+    """Prompts and keys over AGI alone: no speech.
+
+    A turn's answer is collected by the same ``GET DATA`` that plays its question: while
+    Asterisk waits for the next AGI command it reads the caller's audio and throws it
+    away, DTMF included, so a key pressed between two commands — after the one that
+    returned a barge-in key, before the one that reads the rest of the number — would
+    be lost (under load that gap is the IVR's turnaround, hundreds of ms). A turn of
+    several prompts is played as one joined file for the same reason. ``GET DATA`` has
+    one timeout, so the step's ``timeout_ms`` is both the wait for the first key after
+    the question and the longest pause between two keys.
+    """
 
     def __init__(
         self,
@@ -173,22 +185,24 @@ class KeypadMedia:
         layout: InstanceLayout,
         report: Report,
         voice_messages: VoiceMessageStore,
+        join: JoinPrompts,
     ) -> None:
         self.session = session
         self.layout = layout
         self.report = report
         self.voice_messages = voice_messages
+        self.join = join
         self.ahead = ""  # a key pressed after a full answer: the next answer's first
 
     def _asterisk_name(self, file: Path) -> str:
         return str(self.layout.to_asterisk(file).with_suffix(""))
 
-    async def play(self, play: Play, file: Path, escape: str | None = None) -> str:
+    async def play(self, play: Play, prompt: PromptFile, escape: str | None = None) -> str:
         """Play a prompt; ``escape``: the keys that cut it short (default: any key when
         the prompt allows barge-in)."""
         if escape is None:
             escape = ESCAPE_DIGITS if play.barge_in else ""
-        name = self._asterisk_name(file)
+        name = self._asterisk_name(prompt.path)
         uniqueid = self.session.env.uniqueid
         try:
             playback = await self.session.stream_file(name, escape)
@@ -208,49 +222,95 @@ class KeypadMedia:
         code = response.result_int
         return chr(code) if code > 0 else ""
 
-    async def _more_digits(self, count: int, terminator: str | None) -> str:
-        """Up to ``count`` more keys, each within ``INTER_DIGIT_MS`` of the last, in one
-        ``GET DATA``: one AGI round trip for the rest of a number, not one per key (ten
-        for a ticket number). Asterisk ends it on ``#`` without returning the key; it is
-        put back when ``#`` is the step's terminator (the flow loader allows no other)."""
-        response = await self.session.command("GET DATA", "", INTER_DIGIT_MS, count)
+    async def _get_data(
+        self, name: str, timeout_ms: int, count: int, terminator: str | None, *, first: bool
+    ) -> str:
+        """Play ``name`` ("" for none) and read up to ``count`` keys, each within
+        ``timeout_ms``. Asterisk ends the entry on ``#`` without returning the key; it is
+        put back when ``#`` is the step's terminator (the flow loader allows no other),
+        or when it is the answer's ``first`` key (it may be a choice's key)."""
+        response = await self.session.command("GET DATA", name, timeout_ms, count)
         keys = response.result
-        timed_out = response.data == "timeout"
-        if not timed_out and len(keys) < count and terminator == _END_ENTRY:
-            keys += terminator
+        if response.data == "timeout" or len(keys) >= count:
+            return keys
+        if terminator == _END_ENTRY or (first and not keys):
+            keys += _END_ENTRY
+        return keys
+
+    def _listening(self, listen: Listen) -> None:
+        """Say the call takes its answer now: right before the command that reads it."""
+        self.report(Listening(self.session.env.uniqueid, listen.step, time.monotonic()))
+
+    async def _ask(self, listen: Listen, prompts: Prompts) -> str:
+        """Play the turn's prompts and collect the answer in one ``GET DATA``."""
+        spec = listen.dtmf
+        if not prompts:
+            self._listening(listen)
+            return await self._get_data(
+                "", listen.timeout_ms, spec.max_digits, spec.terminator, first=True
+            )
+        files = [prompt for _play, prompt in prompts]
+        audio = files[0] if len(files) == 1 else await self.join(files)
+        name = self._asterisk_name(audio.path)
+        started = time.monotonic()
+        self._listening(listen)
+        try:
+            keys = await self._get_data(
+                name, listen.timeout_ms, spec.max_digits, spec.terminator, first=True
+            )
+        except AgiHangup:
+            for play, _prompt in prompts:
+                self.report(
+                    PromptPlayed(
+                        self.session.env.uniqueid, play.text, play.language, name, "", False
+                    )
+                )
+            raise
+        # GET DATA does not say where a key cut the prompt: judged by the time it took
+        # (no key: the prompt played to its end and the wait for a key timed out).
+        played_s = audio.duration_s
+        if keys:
+            played_s = min(time.monotonic() - started, played_s)
+        cut = played_s < audio.duration_s
+        offset = 0.0
+        for play, prompt in prompts:
+            heard = min(max(played_s - offset, 0.0), prompt.duration_s)
+            whole = heard >= prompt.duration_s
+            self.report(
+                PromptPlayed(
+                    self.session.env.uniqueid, play.text, play.language, name,
+                    "" if whole or not cut else keys[0], whole, int(heard * 8000),
+                )
+            )  # fmt: skip
+            offset += prompt.duration_s
         return keys
 
     async def listen(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
         if listen.voice_message is not None:
             return await self._voice_message(listen, prompts, typed)
         digits, self.ahead = typed + self.ahead, ""
-        uniqueid = self.session.env.uniqueid
-        answerable = all(play.barge_in for play, _file in prompts)
-        if answerable:
-            self.report(Listening(uniqueid, listen.step, time.monotonic()))
-        for prompt in prompts:
-            if digits:
-                break  # a key cut the turn's prompts short: it is the answer's first
-            digits = await self.play(*prompt)
-        if not answerable:
-            self.report(Listening(uniqueid, listen.step, time.monotonic()))
+        spec = listen.dtmf
         if not digits:
-            digits = await self._digit(listen.timeout_ms)
+            digits = await self._ask(listen, prompts)
             if not digits:
                 return NoInput(at=time.monotonic())
-        spec = listen.dtmf
-        if len(digits) < spec.max_digits and not (
+        elif len(digits) < spec.max_digits and not (
             spec.terminator and digits.endswith(spec.terminator)
         ):
-            digits += await self._more_digits(spec.max_digits - len(digits), spec.terminator)
+            # Keys typed ahead, over an earlier prompt: only the rest is read here.
+            self._listening(listen)
+            more = spec.max_digits - len(digits)
+            digits += await self._get_data("", INTER_DIGIT_MS, more, spec.terminator, first=False)
+        else:
+            self._listening(listen)  # the answer is complete: nothing more is read
         if spec.terminator and len(digits) == spec.max_digits:
             # A caller who keys all the digits and then the terminator ("#") means one
             # answer: take the terminator with it rather than as the next step's answer.
-            more = await self._digit(TERMINATOR_GRACE_MS)
-            if more == spec.terminator:
-                digits += more
+            after = await self._digit(TERMINATOR_GRACE_MS)
+            if after == spec.terminator:
+                digits += after
             else:
-                self.ahead = more
+                self.ahead = after
         return DtmfInput(digits, at=time.monotonic())
 
     async def _voice_message(self, listen: Listen, prompts: Prompts, typed: str) -> Event:
@@ -324,16 +384,17 @@ class SpeechMedia:
         self.report = report
         self.voice_messages = voice_messages
 
-    def _report(self, play: Play, file: Path, completed: bool, played_s: float) -> None:
+    def _report(self, play: Play, prompt: PromptFile, completed: bool, played_s: float) -> None:
         samples = int(played_s * 8000)
+        file = str(prompt.path)
         self.report(
-            PromptPlayed(self.uniqueid, play.text, play.language, str(file), "", completed, samples)
+            PromptPlayed(self.uniqueid, play.text, play.language, file, "", completed, samples)
         )
 
-    async def play(self, play: Play, file: Path) -> str:
-        result = await self.hub.play(self.call.call_id, file, barge_in=False)
+    async def play(self, play: Play, prompt: PromptFile) -> str:
+        result = await self.hub.play(self.call.call_id, prompt.path, barge_in=False)
         completed = result.end is PlaybackEnd.COMPLETED
-        self._report(play, file, completed, result.played_s)
+        self._report(play, prompt, completed, result.played_s)
         if self.call.closed.is_set():
             raise CallGone(f"audio closed during {result.end}")
         return ""
@@ -346,7 +407,9 @@ class SpeechMedia:
         # cuts them all short and is heard as the answer.
         audio = None
         if prompts:
-            parts = await asyncio.gather(*(asyncio.to_thread(read_prompt, f) for _p, f in prompts))
+            parts = await asyncio.gather(
+                *(asyncio.to_thread(read_prompt, f.path) for _p, f in prompts)
+            )
             audio = b"".join(parts)
         self.report(Listening(self.uniqueid, listen.step, time.monotonic()))
         try:
@@ -362,8 +425,8 @@ class SpeechMedia:
             )
         except CallerHungUp as exc:
             raise CallGone(str(exc)) from exc
-        for play, file in prompts:
-            self._report(play, file, not result.barged_in, 0.0)
+        for play, prompt in prompts:
+            self._report(play, prompt, not result.barged_in, 0.0)
         event = speech_event(result)
         if listen.voice_message is not None and isinstance(event, SpeechResult) and event.text:
             # Keep the words' audio too, next to their transcription.
@@ -397,7 +460,6 @@ class _Call:
     caller_number: str | None = None  # as received; None when withheld or tampered
     ivr_session: JournalledSession | None = None
     typed: str = ""
-    pending_prompt: list[tuple[Play, Path, bool]] = field(default_factory=list)
     next_context: str | None = None
     next_variables: dict[str, str] = field(default_factory=dict)
     transient: list[Path] = field(default_factory=list)
@@ -452,7 +514,7 @@ class IvrCallApp:
             started = await self._call_started(session)
             call.caller_number = started.caller_number
             if self.hub is None:
-                await self._run(session, call, started, self._keypad(session))
+                await self._run(session, call, started, self._keypad(session, call))
             else:
                 await self._run_with_speech(session, call, started, self.hub)
         except asyncio.CancelledError:
@@ -485,10 +547,16 @@ class IvrCallApp:
             if session.hung_up:
                 raise AgiHangup("caller hung up before the audio connected") from exc
             log.warning("IVR %s: no speech audio (%s); keypad only", call.uniqueid, exc)
-        await self._run(session, call, started, self._keypad(session))
+        await self._run(session, call, started, self._keypad(session, call))
 
-    def _keypad(self, session: AgiSession) -> KeypadMedia:
-        return KeypadMedia(session, self.layout, self._report, self.voice_messages)
+    def _keypad(self, session: AgiSession, call: _Call) -> KeypadMedia:
+        async def join(parts: Sequence[PromptFile]) -> PromptFile:
+            if not any(part.path in call.transient for part in parts):
+                return await self.prompts.joined(parts)
+            dest = self._transient_file(call)
+            return await self.prompts.joined(parts, dest)
+
+        return KeypadMedia(session, self.layout, self._report, self.voice_messages, join)
 
     def _report(self, event: PromptPlayed | Listening) -> None:
         topic = PROMPT_PLAYED_TOPIC if isinstance(event, PromptPlayed) else LISTENING_TOPIC
@@ -592,17 +660,22 @@ class IvrCallApp:
             call.typed += key
         plays.clear()
 
-    async def _file(self, call: _Call, play: Play) -> Path:
-        language = play.language
+    async def _file(self, call: _Call, play: Play) -> PromptFile:
+        voice = _voice_of(play.language)
         if play.sensitive:
             # What the caller keyed at a sensitive step is never kept on disk.
-            dest = self.prompts.cache_dir / "transient" / f"{uuid.uuid4().hex}.wav"
+            dest = self._transient_file(call)
             await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
-            call.transient.append(dest)
-            rendered = await self.renderer.render(play.text, _voice_of(language), dest)
-            return rendered.path
-        prompt = await self.prompts.get(play.text, _voice_of(language))
-        return prompt.path
+            rendered = await self.renderer.render(play.text, voice, dest)
+            name = self.renderer.voice_for(voice)
+            return PromptFile(rendered.path, play.text, name, rendered.duration_s)
+        return await self.prompts.get(play.text, voice)
+
+    def _transient_file(self, call: _Call) -> Path:
+        """A file for this call only, deleted when the call leaves the IVR."""
+        dest = self.prompts.cache_dir / "transient" / f"{uuid.uuid4().hex}.wav"
+        call.transient.append(dest)
+        return dest
 
     async def _transfer(self, call: _Call, transfer: Transfer) -> None:
         findings = transfer.findings

@@ -57,7 +57,7 @@ import time
 import unicodedata
 import uuid
 import wave
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -202,6 +202,56 @@ def to_telephone_wav(
         raise PromptRenderError(f"sox wrote {dest}, which is not a readable WAV: {exc}") from exc
     if not info.is_telephone_audio:
         raise PromptRenderError(f"sox wrote {dest} as {info}, not 8 kHz mono 16-bit audio")
+    return info
+
+
+def join_wavs(parts: Sequence[Path], dest: Path) -> WavInfo:
+    """Write the telephone WAVs ``parts`` back to back into ``dest``. Raises
+    :class:`PromptRenderError` for a part that is missing or not telephone audio."""
+    try:
+        with wave.open(str(dest), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(TELEPHONE_SAMPLE_RATE)
+            for part in parts:
+                with wave.open(str(part), "rb") as wav:
+                    info = WavInfo(
+                        wav.getnchannels(), wav.getsampwidth(), wav.getframerate(),
+                        wav.getnframes(),
+                    )  # fmt: skip
+                    if not info.is_telephone_audio:
+                        raise PromptRenderError(f"cannot join {part}: it is {info}")
+                    out.writeframes(wav.readframes(info.frames))
+    except (wave.Error, EOFError, OSError) as exc:
+        raise PromptRenderError(f"cannot join prompts into {dest}: {exc}") from exc
+    return wav_info(dest)
+
+
+def _write_into_place(path: Path, write: Callable[[Path], WavInfo]) -> WavInfo:
+    """Run ``write`` on a temporary name beside ``path``, then rename it into place: a
+    reader never sees a half-written file. World-readable: Asterisk may run as another
+    user. Raises :class:`PromptRenderError`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PromptRenderError(
+            f"cannot create the prompt cache directory {path.parent}: {exc.strerror or exc}"
+        ) from exc
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp.wav")
+    try:
+        info = write(tmp)
+        os.chmod(tmp, 0o644)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise PromptRenderError(f"cannot write prompt file {path}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
     return info
 
 
@@ -642,7 +692,7 @@ class PromptCache:
             task = loop.create_task(
                 _await(
                     loop.run_in_executor(
-                        self.renderer.executor, self._render_into_cache, key, path, text, voice
+                        self.renderer.executor, self._render_into_cache, path, text, voice
                     )
                 ),
                 name=f"render-prompt-{key[:12]}",
@@ -689,31 +739,40 @@ class PromptCache:
             del self._known[oldest]
             self._seen_at.pop(oldest, None)
 
-    def _render_into_cache(self, key: str, path: Path, text: str, voice: str) -> PromptFile:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise PromptRenderError(
-                f"cannot create the prompt cache directory {path.parent}: {exc.strerror or exc}"
-            ) from exc
-        tmp = path.with_name(f".{key}.{uuid.uuid4().hex}.tmp.wav")
-        try:
-            audio = self.renderer.render_file(text, voice, tmp)
-            os.chmod(tmp, 0o644)
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise PromptRenderError(
-                f"cannot write prompt file {path}: {exc.strerror or exc}"
-            ) from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        return PromptFile(path, text, voice, audio.duration_s)
+    def _render_into_cache(self, path: Path, text: str, voice: str) -> PromptFile:
+        info = _write_into_place(path, lambda tmp: self.renderer.render_file(text, voice, tmp).info)
+        return PromptFile(path, text, voice, info.duration_s)
+
+    async def joined(self, parts: Sequence[PromptFile], dest: Path | None = None) -> PromptFile:
+        """One file that plays ``parts`` back to back, for a player that takes one file
+        (AGI ``GET DATA``: a caller's keys between two AGI commands are lost).
+
+        Kept in the cache, keyed by the parts' files (which are named by their content),
+        unless ``dest`` is given: parts that must not stay on disk (what a caller keyed)
+        are joined into a file the caller removes. Raises :class:`PromptRenderError`.
+        """
+        if not parts:
+            raise ValueError("nothing to join")
+        text = " ".join(part.text for part in parts)
+        voice = "+".join(dict.fromkeys(part.voice for part in parts))
+        sources = [part.path for part in parts]
+        if dest is not None:
+            info = await asyncio.to_thread(join_wavs, sources, dest)
+            return PromptFile(dest, text, voice, info.duration_s)
+        material = json.dumps([FORMAT_VERSION, "joined", [p.name for p in sources]])
+        key = hashlib.sha256(material.encode()).hexdigest()
+        path = self.path_for_key(key)
+        known = self._known.get(key)
+        if known is not None and self._still_there(key, path):
+            return known
+        existing = await asyncio.to_thread(self._load, path, text, voice)
+        if existing is None:
+            info = await asyncio.to_thread(
+                _write_into_place, path, lambda tmp: join_wavs(sources, tmp)
+            )
+            existing = PromptFile(path, text, voice, info.duration_s)
+        self._remember(key, existing)
+        return existing
 
     def _load(self, path: Path, text: str, voice: str) -> PromptFile | None:
         try:

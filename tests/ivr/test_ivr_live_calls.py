@@ -41,7 +41,7 @@ from cti.service import Hotline
 from cti.settings import Language
 from cti.simulator import ScriptStep, SimulatedCaller, place_call, play
 from ivr import speech_text
-from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening
+from ivr.call_adapter import LISTENING_TOPIC, PROMPT_PLAYED_TOPIC, Listening, PromptPlayed
 from ivr.flows import Identity
 
 pytestmark = pytest.mark.asterisk
@@ -326,6 +326,38 @@ async def test_garbage_keys_are_reprompted_then_a_person_never_dropped(
         lambda e: e.name == "QueueCallerJoin" and e.get("Uniqueid") == call.uniqueid,
         what="the caller joining the agents' queue",
     )
+
+
+async def test_keys_pressed_at_once_over_a_two_part_question_all_count(hotline, clinic, live):
+    """After a wrong date of birth, "it does not match" and the question again play as
+    one file in the AGI command that reads the answer: the caller keys the whole date
+    over them at once, and no key falls between two AGI commands (where Asterisk would
+    throw it away)."""
+    call = live("zh")
+    played: list[PromptPlayed] = []
+    sub = hotline.bus.subscribe(
+        "test-two-part-question",
+        [PROMPT_PLAYED_TOPIC],
+        lambda _t, p: played.append(p) if p.uniqueid == call.uniqueid else None,
+    )
+    await verified_at_menu_then_wrong_first(call)
+    await call.answer("main.ask_dob", DOB)  # at once, over both parts
+    await call.at("booking.start")
+    await hotline.bus.unsubscribe(sub)
+    await call.hang_up()
+    ivr, turns = await call.ivr_session()
+    assert ivr.identity_verified  # the second date, keyed whole
+    assert len([t for t in turns if t.step == "main.ask_dob" and t.dtmf]) == 2
+    mismatch = next(p for p in played if "不符" in p.text)
+    question = [p for p in played if "出生日期" in p.text and p.text != mismatch.text][-1]
+    assert mismatch.asterisk_file == question.asterisk_file  # one file, one command
+    assert not mismatch.completed and mismatch.interrupted_by == DOB[0]
+
+
+async def verified_at_menu_then_wrong_first(call: LiveCall) -> None:
+    await call.place()
+    await call.answer("main.menu", "1")
+    await call.answer("main.ask_dob", "19500101")  # not the caller's
 
 
 async def test_hang_up_mid_booking_leaves_no_booking(hotline, clinic, live):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import stat
+import wave
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,11 @@ from ivr.prompts import (
     UnknownVoice,
     wav_info,
 )
+
+
+def frames(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        return wav.readframes(wav.getnframes())
 
 
 def files_in(directory: Path) -> list[Path]:
@@ -174,3 +181,38 @@ async def test_memory_is_bounded_and_forgotten_prompts_come_from_disk(
     assert len(cache._known) == 2
     again = [await cache.get(f"Prompt number {n}.", "en-us") for n in range(4)]
     assert again == first and renderer.renders == 4
+
+
+async def test_joined_prompts_play_back_to_back_from_one_cached_file(
+    cache: PromptCache, renderer: PromptRenderer, tmp_path: Path
+) -> None:
+    sorry = await cache.get("That does not match.", Language.ENGLISH)
+    ask = await cache.get("Please key your date of birth.", Language.ENGLISH)
+    joined = await cache.joined([sorry, ask])
+    assert joined.duration_s == pytest.approx(sorry.duration_s + ask.duration_s)
+    assert frames(joined.path) == frames(sorry.path) + frames(ask.path)
+    assert joined.text == "That does not match. Please key your date of birth."
+    assert wav_info(joined.path).is_telephone_audio
+    again = await PromptCache(renderer, cache.cache_dir).joined([sorry, ask])
+    assert again.path == joined.path and renderer.renders == 2  # found on disk
+    assert (await cache.joined([ask, sorry])).path != joined.path
+
+
+async def test_prompts_joined_into_a_given_file_are_not_cached(
+    cache: PromptCache, tmp_path: Path
+) -> None:
+    sorry = await cache.get("That does not match.", Language.ENGLISH)
+    dest = tmp_path / "transient" / "call.wav"
+    dest.parent.mkdir()
+    joined = await cache.joined([sorry, sorry], dest)
+    assert joined.path == dest
+    assert joined.duration_s == pytest.approx(2 * sorry.duration_s)
+    assert files_in(cache.cache_dir) == [sorry.path]
+
+
+async def test_joining_a_missing_prompt_is_a_clear_error(cache: PromptCache) -> None:
+    sorry = await cache.get("That does not match.", Language.ENGLISH)
+    gone = dataclasses.replace(sorry, path=sorry.path.with_name("gone.wav"))
+    with pytest.raises(PromptRenderError, match=r"gone\.wav"):
+        await cache.joined([sorry, gone])
+    assert files_in(cache.cache_dir) == [sorry.path], "a temporary file was left behind"
