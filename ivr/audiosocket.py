@@ -1019,11 +1019,12 @@ class SimulatedCallerLine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._clock
 
-    def expect(self, script: Iterable[bytes | float]) -> CallerScript:
-        """Register a caller. Speech chunks are trimmed of trailing quiet (so
-        ``spoke_until`` is when the voice stops, not when a file's tail of silence ends)."""
+    def expect(self, script: Iterable[bytes | float], call_id: str | None = None) -> CallerScript:
+        """Register a caller (``call_id``: a UUID chosen by the caller of this, else a new
+        one). Speech chunks are trimmed of trailing quiet (so ``spoke_until`` is when the
+        voice stops, not when a file's tail of silence ends)."""
         items = [trim_trailing_quiet(i) if isinstance(i, bytes) else i for i in script]
-        call = CallerScript(str(uuid_mod.uuid4()), items)
+        call = CallerScript(str(uuid_mod.UUID(call_id or str(uuid_mod.uuid4()))), items)
         self._scripts[call.call_id] = call
         return call
 
