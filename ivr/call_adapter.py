@@ -80,7 +80,7 @@ from ivr.flows import (
     Transfer,
     VoiceMessage,
 )
-from ivr.prompts import PromptCache, PromptFile, PromptRenderer
+from ivr.prompts import PromptCache, PromptFile, PromptRenderer, PromptRenderError
 from ivr.recognition import Grammar, Outcome, RecognitionResult
 from ivr.session_journal import IvrJournal, JournalledSession
 from ivr.voice_messages import VoiceMessageStore
@@ -241,16 +241,36 @@ class KeypadMedia:
         """Say the call takes its answer now: right before the command that reads it."""
         self.report(Listening(self.session.env.uniqueid, listen.step, time.monotonic()))
 
-    async def _ask(self, listen: Listen, prompts: Prompts) -> str:
-        """Play the turn's prompts and collect the answer in one ``GET DATA``."""
+    async def _question(self, prompts: Prompts) -> tuple[Prompts, PromptFile | None, str]:
+        """The one file that asks the turn's question: its prompts joined. Should joining
+        fail (a full disk), all but the last prompt play one by one first, as a caller
+        had better hear the question with that gap than not at all; a key that cut one
+        short is returned as the answer's first (with the prompts left to ask: none)."""
+        if len(prompts) <= 1:
+            return prompts, prompts[0][1] if prompts else None, ""
+        try:
+            return prompts, await self.join([prompt for _play, prompt in prompts]), ""
+        except PromptRenderError as exc:
+            log.warning(
+                "IVR %s: cannot join the turn's prompts (%s); playing them one by one",
+                self.session.env.uniqueid,
+                exc,
+            )
+        for play, prompt in prompts[:-1]:
+            key = await self.play(play, prompt)
+            if key:
+                return [], None, key
+        return prompts[-1:], prompts[-1][1], ""
+
+    async def _ask(self, listen: Listen, prompts: Prompts, audio: PromptFile | None) -> str:
+        """Play ``audio`` (the turn's ``prompts`` in one file) and collect the answer in
+        the same ``GET DATA``."""
         spec = listen.dtmf
-        if not prompts:
+        if audio is None:
             self._listening(listen)
             return await self._get_data(
                 "", listen.timeout_ms, spec.max_digits, spec.terminator, first=True
             )
-        files = [prompt for _play, prompt in prompts]
-        audio = files[0] if len(files) == 1 else await self.join(files)
         name = self._asterisk_name(audio.path)
         started = time.monotonic()
         self._listening(listen)
@@ -291,7 +311,9 @@ class KeypadMedia:
         digits, self.ahead = typed + self.ahead, ""
         spec = listen.dtmf
         if not digits:
-            digits = await self._ask(listen, prompts)
+            prompts, question, digits = await self._question(prompts)
+        if not digits:
+            digits = await self._ask(listen, prompts, question)
             if not digits:
                 return NoInput(at=time.monotonic())
         elif len(digits) < spec.max_digits and not (

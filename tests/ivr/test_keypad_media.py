@@ -23,7 +23,7 @@ from cti.fastagi import AgiSession, parse_environment
 from ivr.call_adapter import KeypadMedia, Listening, PromptPlayed
 from ivr.flows import DtmfInput, Listen, NoInput, Play
 from ivr.flows.engine import DtmfSpec
-from ivr.prompts import PromptFile
+from ivr.prompts import PromptFile, PromptRenderError
 
 SHARE = Path("/srv/share")
 
@@ -58,7 +58,7 @@ async def rig_factory() -> AsyncIterator[object]:
     closers: list[asyncio.StreamWriter] = []
     tasks: list[asyncio.Task[None]] = []
 
-    async def make(*replies: str) -> Rig:
+    async def make(*replies: str, join_fails: bool = False) -> Rig:
         ours, theirs = socket.socketpair()
         asterisk = ScriptedAsterisk(list(replies))
         their_reader, their_writer = await asyncio.open_connection(sock=theirs)
@@ -75,6 +75,8 @@ async def rig_factory() -> AsyncIterator[object]:
         joined: list[Sequence[PromptFile]] = []
 
         async def join(parts: Sequence[PromptFile]) -> PromptFile:
+            if join_fails:
+                raise PromptRenderError("cannot write prompt file: No space left on device")
             joined.append(parts)
             seconds = sum(p.duration_s for p in parts)
             return PromptFile(SHARE / "joined.wav", "joined", "v", seconds)
@@ -180,3 +182,13 @@ async def test_a_hang_up_during_the_question_ends_the_call(rig_factory) -> None:
         await rig.media.listen(digits(8), [prompt("dob")], "")
     played = [r for r in rig.reports if isinstance(r, PromptPlayed)]
     assert [p.completed for p in played] == [False]
+
+
+async def test_prompts_that_cannot_be_joined_still_ask_the_question(rig_factory) -> None:
+    rig = await rig_factory("200 result=0 endpos=8000", "200 result=1", join_fails=True)
+    event = await rig.media.listen(digits(1), [prompt("sorry"), prompt("menu")], "")
+    assert isinstance(event, DtmfInput) and event.digits == "1"
+    assert rig.asterisk.commands == [
+        'STREAM FILE "/share/sorry" "0123456789*#"',
+        'GET DATA "/share/menu" "5000" "1"',
+    ]
