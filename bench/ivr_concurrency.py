@@ -8,9 +8,9 @@ production Mandarin flow by keypad: main menu "5" (complaint status) → a 9-dig
 number and "#" → "2" (no more help) → goodbye. Keys arrive on the inbound channel as
 received DTMF (AMI PlayDTMF with Receive, as a trunk's keys would) as soon as the IVR says
 it listens at the step (``ivr.listening`` on the bus), so every turn of every call is
-timed: last key sent → the IVR listening at the next step (AGI digit read, action on the
-store, next prompt from the cache and its STREAM FILE started), less the prompts the
-caller heard to their end in between (the ticket's status, read out before the next
+timed: last key sent → the IVR listening at the next step (the keys read, action on the
+store, next prompt from the cache and the GET DATA that plays it sent), less the prompts
+the caller heard to their end in between (the ticket's status, read out before the next
 question; ``ivr.prompt_played`` says how long each played). A turn is late beyond
 --late-ms; a call is dropped when its journey does not finish within 60 s. Levels run in
 order and stop at the first level with a late or dropped turn. Asterisk runs as its own

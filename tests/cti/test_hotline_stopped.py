@@ -19,7 +19,7 @@ async def test_caller_reaches_the_fallback_queue_when_hotline_stops_mid_call(
             lambda e: (
                 e.name == "AGIExecStart"
                 and e.get("Uniqueid") == placed.uniqueid
-                and e.get("Command").startswith("STREAM FILE")
+                and e.get("Command").startswith("GET DATA")  # the greeting, asking
             ),
             what="the greeting starting",
         )
