@@ -157,8 +157,7 @@ async def test_a_second_turn_reuses_the_decoder_and_hears_the_same(
     """A decoder back from a finished turn starts the next one afresh: the same audio
     gives the same words at the same (stream-relative) times as the first time — within
     one vosk frame (30 ms): vosk itself varies that much from run to run. (The word is
-    one vosk hears with full confidence at every rate: 상담원 at 160 wpm, used here
-    before, came out as 민원 in one full-suite run on an AMD machine.)"""
+    one vosk hears with full confidence at every rate.)"""
     pcm = padded(korean_audio[("예약", 160)].pcm)
     grammar = Grammar.of(["상담원", "민원", "예약", "아니요"])  # a grammar no other test uses
     first = recognizer.recognise(pcm, grammar)
